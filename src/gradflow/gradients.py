@@ -1,0 +1,59 @@
+"""Gradients per layer: the backprop signal dL/dh_l and the weight gradient dL/dW_l.
+
+The two are different quantities (see "Words" in the course plan): the backprop
+signal is the gradient with respect to a layer's *activations* and is what
+shrinks or grows geometrically with depth; the weight gradient is what the
+optimizer sees. Both are reported by layer name.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from gradflow.networks import MLP, Params, loss_fn
+
+Array = jax.Array
+
+
+def path_name(path: tuple) -> str:
+    """A readable name for a pytree path, e.g. ``dense_01/W`` or ``0/kernel``."""
+    parts = []
+    for entry in path:
+        for attr in ("key", "idx", "name"):
+            if hasattr(entry, attr):
+                parts.append(str(getattr(entry, attr)))
+                break
+        else:
+            parts.append(str(entry))
+    return "/".join(parts)
+
+
+def named_leaves(tree) -> dict[str, Array]:
+    """Flatten a pytree into {path name: array leaf}, in pytree order."""
+    return {path_name(p): leaf for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
+
+
+@partial(jax.jit, static_argnames=("spec", "loss"))
+def backprop_signal(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_entropy") -> Array:
+    """Norm of the backprop signal ||dL/dh_l|| for l = 0 (input) .. depth, shape (depth + 1,).
+
+    The norm is the Frobenius norm over the batch and units of dL/dh_l.
+    """
+    probes = [jnp.zeros((x.shape[0], n), x.dtype) for n in spec.sizes[:-1]]
+    grads = jax.grad(lambda p: loss_fn(spec, params, x, y, loss, probes=p))(probes)
+    return jnp.stack([jnp.linalg.norm(g) for g in grads])
+
+
+@partial(jax.jit, static_argnames=("spec", "loss"))
+def weight_gradient_norms(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_entropy") -> Array:
+    """||dL/dW_l|| for each dense layer, hidden ones then output, shape (depth + 1,)."""
+    grads = jax.grad(lambda p: loss_fn(spec, p, x, y, loss))(params)
+    return jnp.stack([jnp.linalg.norm(grads[name]["W"]) for name in spec.layer_names])
+
+
+def weight_norms(spec: MLP, params: Params) -> Array:
+    """||W_l|| (Frobenius) for each dense layer, shape (depth + 1,)."""
+    return jnp.stack([jnp.linalg.norm(params[name]["W"]) for name in spec.layer_names])

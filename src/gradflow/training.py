@@ -1,0 +1,86 @@
+"""A jitted training loop over ``lax.scan`` that records the loss, per-layer
+gradient norms and weight norms at every step."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from gradflow._checks import positive_int
+from gradflow.networks import MLP, Params, loss_fn
+
+Array = jax.Array
+
+
+class History(NamedTuple):
+    """Per-step records of a training run (steps = number of updates).
+
+    loss: (steps,) training loss before each update;
+    grad_norms: (steps, depth + 1) ||dL/dW_l|| per dense layer;
+    weight_norms: (steps, depth + 1) ||W_l|| per dense layer, before each update;
+    update_ratios: (steps, depth + 1) ||Delta W_l|| / ||W_l|| of each update.
+    """
+
+    loss: Array
+    grad_norms: Array
+    weight_norms: Array
+    update_ratios: Array
+
+
+def _layer_norms(spec: MLP, tree: Params) -> Array:
+    return jnp.stack([jnp.linalg.norm(tree[name]["W"]) for name in spec.layer_names])
+
+
+@partial(jax.jit, static_argnames=("spec", "optimizer", "steps", "batch_size", "loss"))
+def _train(spec, params, x, y, key, optimizer, steps, batch_size, loss):
+    opt_state = optimizer.init(params)
+
+    def step(carry, k):
+        params, opt_state = carry
+        if batch_size is None:
+            xb, yb = x, y
+        else:
+            idx = jax.random.choice(k, x.shape[0], (batch_size,), replace=False)
+            xb, yb = x[idx], y[idx]
+        value, grads = jax.value_and_grad(lambda p: loss_fn(spec, p, xb, yb, loss))(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        w_norms = _layer_norms(spec, params)
+        record = (value, _layer_norms(spec, grads), w_norms, _layer_norms(spec, updates) / w_norms)
+        return (optax.apply_updates(params, updates), opt_state), record
+
+    (params, _), records = jax.lax.scan(step, (params, opt_state), jax.random.split(key, steps))
+    return params, History(*records)
+
+
+def train(
+    spec: MLP,
+    params: Params,
+    x: Array,
+    y: Array,
+    optimizer: optax.GradientTransformation,
+    steps: int,
+    key: Array | None = None,
+    batch_size: int | None = None,
+    loss: str = "cross_entropy",
+) -> tuple[Params, History]:
+    """Train ``params`` for ``steps`` updates of ``optimizer``; return the final params and a History.
+
+    Full-batch by default; with ``batch_size`` each step samples a minibatch
+    (without replacement) using ``key``. The whole loop is one ``lax.scan``
+    compiled once per (spec, optimizer, steps, batch_size, loss).
+    """
+    positive_int("steps", steps)
+    if batch_size is not None:
+        positive_int("batch_size", batch_size)
+        if batch_size > x.shape[0]:
+            raise ValueError(f"batch_size must be at most the number of examples ({x.shape[0]}); got {batch_size}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same number of rows; got {x.shape[0]} and {y.shape[0]}")
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
+    key = jax.random.key(0) if key is None else key
+    return _train(spec, params, x, y, key, optimizer, steps, batch_size, loss)

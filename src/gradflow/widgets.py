@@ -1,0 +1,129 @@
+"""Explorers: one helper turns a figure-updating function into an interactive widget.
+
+Two ways, same code:
+
+* **live** (a person running the notebook): sliders recompute in the kernel and
+  the figure is updated in place (artists changed, one PNG re-rendered into an
+  ``Image`` widget), never re-created;
+* **static** (the website, no kernel): every combination of control values is
+  pre-rendered at execution time into a ``Stack`` of frames whose
+  ``selected_index`` is linked in the browser to the slider with
+  ``widgets.jslink``. The book build sets ``GRADFLOW_STATIC_EXPLORERS=1``.
+
+A chapter calls :func:`explorer` once.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import os
+from collections.abc import Callable, Mapping, Sequence
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+STATIC_ENV = "GRADFLOW_STATIC_EXPLORERS"
+MAX_STATIC_FRAMES = 64
+
+
+def static_mode() -> bool:
+    """True when explorers should be pre-rendered (the book build), False for a live kernel."""
+    return os.environ.get(STATIC_ENV, "") not in ("", "0", "false", "False")
+
+
+def render_png(fig: Figure, dpi: int = 96) -> bytes:
+    """The figure as PNG bytes (no metadata, so identical inputs give identical bytes)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _frame_html(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img class="gradflow-frame" src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%">'
+
+
+def _sliders(controls: Mapping[str, Sequence], defaults: Mapping[str, object]) -> dict[str, widgets.SelectionSlider]:
+    sliders = {}
+    for name, options in controls.items():
+        options = list(options)
+        if not options:
+            raise ValueError(f"control {name!r} needs at least one value")
+        value = defaults.get(name, options[0])
+        if value not in options:
+            raise ValueError(f"default {value!r} for control {name!r} is not one of its values {options}")
+        sliders[name] = widgets.SelectionSlider(
+            options=options,
+            value=value,
+            description=name,
+            continuous_update=False,
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="420px"),
+        )
+    return sliders
+
+
+def explorer(
+    fig: Figure,
+    update: Callable[..., None],
+    controls: Mapping[str, Sequence],
+    alt: Callable[..., str],
+    defaults: Mapping[str, object] | None = None,
+    static: bool | None = None,
+) -> widgets.Widget:
+    """An explorer for ``fig``: ``update(**values)`` redraws the figure's artists in place.
+
+    ``controls`` maps a control name to its values (each becomes a slider);
+    ``alt(**values)`` describes a frame in words (the image's alt text).
+    ``static`` defaults to :func:`static_mode`. Static explorers hold one frame
+    per combination of values (at most 64).
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
+    if not controls:
+        raise ValueError("controls must name at least one control and its values")
+    defaults = dict(defaults or {})
+    sliders = _sliders(controls, defaults)
+    static = static_mode() if static is None else static
+    names = list(sliders)
+
+    if not static:
+        image = widgets.Image(format="png")
+        caption = widgets.HTML()
+
+        def refresh(_change=None) -> None:
+            values = {n: s.value for n, s in sliders.items()}
+            update(**values)
+            image.value = render_png(fig)
+            caption.value = f"<small>{html.escape(alt(**values))}</small>"
+
+        for s in sliders.values():
+            s.observe(refresh, names="value")
+        refresh()
+        return widgets.VBox([*sliders.values(), image, caption])
+
+    n_frames = 1
+    for options in controls.values():
+        n_frames *= len(options)
+    if n_frames > MAX_STATIC_FRAMES:
+        raise ValueError(f"a static explorer holds at most {MAX_STATIC_FRAMES} frames; these controls make {n_frames}")
+
+    def build(level: int, fixed: dict) -> widgets.Widget:
+        name = names[level]
+        children = []
+        for value in controls[name]:
+            values = {**fixed, name: value}
+            if level + 1 < len(names):
+                children.append(build(level + 1, values))
+            else:
+                update(**values)
+                children.append(widgets.HTML(_frame_html(render_png(fig), alt(**values))))
+        stack = widgets.Stack(children, selected_index=list(controls[name]).index(sliders[name].value))
+        widgets.jslink((sliders[name], "index"), (stack, "selected_index"))
+        return stack
+
+    frames = build(0, {})
+    return widgets.VBox([*sliders.values(), frames], layout=widgets.Layout(min_height="200px"))
