@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 STAMP := $(VENV)/.installed
-VENDOR := _vendor/vendor
+VENDOR := _vendor/static/vendor
 NODE_MODULES := _assets/js/node_modules
+FONTS := $(NODE_MODULES)/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg}
 
 .PHONY: book test lint format assets bench exercises clean help
 
@@ -27,10 +28,12 @@ $(STAMP): pyproject.toml
 $(VENDOR)/.stamp: _assets/js/package.json _assets/js/package-lock.json
 	@if command -v npm >/dev/null; then \
 	  (cd _assets/js && npm ci --no-audit --no-fund --loglevel=error) && \
-	  rm -rf $(VENDOR) && mkdir -p $(VENDOR) && \
+	  rm -rf _vendor && mkdir -p $(VENDOR) && \
 	  cp -r $(NODE_MODULES)/mathjax/es5 $(VENDOR)/mathjax && \
 	  mkdir -p $(VENDOR)/requirejs && cp $(NODE_MODULES)/requirejs/require.js $(VENDOR)/requirejs/ && \
 	  cp -r $(NODE_MODULES)/@jupyter-widgets/html-manager/dist $(VENDOR)/html-manager && \
+	  for d in _vendor/extra _vendor/extra/chapters; do \
+	    mkdir -p $$d/@jupyter-widgets/html-manager/dist && cp $(FONTS) $$d/@jupyter-widgets/html-manager/dist/; done && \
 	  touch $@; \
 	else echo "WARNING: npm not found: the website will load MathJax and widgets from CDNs (install Node.js for an offline site)"; fi
 

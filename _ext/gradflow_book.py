@@ -51,11 +51,14 @@ def _invalidate_cache(app: Sphinx) -> None:
 
 
 def _offline_assets(app: Sphinx) -> None:
-    mathjax = VENDOR / "vendor" / "mathjax" / "tex-chtml.js"
+    mathjax = VENDOR / "static" / "vendor" / "mathjax" / "tex-chtml.js"
     if not mathjax.exists():
         LOGGER.info("offline JS assets missing (run `make assets`): the site will load MathJax and widgets from CDNs")
         return
-    app.config.html_static_path = [*app.config.html_static_path, str(VENDOR)]
+    app.config.html_static_path = [*app.config.html_static_path, str(VENDOR / "static")]
+    # The widget manager's CSS asks for its icon fonts relative to the *page*
+    # (`@jupyter-widgets/html-manager/dist/` beside it), so copies sit at each page depth.
+    app.config.html_extra_path = [*app.config.html_extra_path, str(VENDOR / "extra")]
     app.config.mathjax_path = "vendor/mathjax/tex-chtml.js"
     app.config.nb_ipywidgets_js = {
         "vendor/requirejs/require.js": {},

@@ -84,7 +84,7 @@ DERIVATIVE_BOUNDS: dict[str, tuple[float, float]] = {
     "tanh": (0.0, 1.0),
     "relu": (0.0, 1.0),
     "leaky_relu": (LEAKY_SLOPE, 1.0),
-    "gelu": (-0.1700, 1.1289),
+    "gelu": (-0.1290, 1.1290),
     "linear": (1.0, 1.0),
 }
 """Name -> (infimum, supremum) of the derivative over the real line (GELU rounded outwards)."""

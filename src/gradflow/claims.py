@@ -126,7 +126,7 @@ def by_id() -> dict[str, Claim]:
     return table
 
 
-def glue(claim_id: str, value: float) -> float:
+def glue(claim_id: str, value: float) -> None:
     """Glue ``value`` under ``claim_id`` (which must be a known claim) for the text and the tests."""
     if claim_id not in by_id():
         raise KeyError(f"unknown claim id {claim_id!r}; add it to gradflow.claims.CLAIMS first")
@@ -134,7 +134,6 @@ def glue(claim_id: str, value: float) -> float:
     from myst_nb import glue as _glue
 
     _glue(claim_id, value, display=False)
-    return value
 
 
 def _link(claim: Claim) -> str:
@@ -146,7 +145,10 @@ def claims_markdown() -> str:
     """The tables of the claims page, as MyST Markdown."""
     table = by_id()
     verdict = {"right": "✅ right", "wrong": "❌ wrong", "loose": "⚠️ loose"}
-    rows = ["| Source | The article says | Verdict | What the course shows | Evidence (chapter) | Test |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| Source | The article says | Verdict | What the course shows | Evidence (chapter) | Test |",
+        "|---|---|---|---|---|---|",
+    ]
     for s in SEED_CLAIMS:
         links = ", ".join(sorted({_link(table[i]) for i in s.evidence})) or "not yet shown by a chapter"
         tests = ", ".join(f"`{i}`" for i in s.evidence) or "—"

@@ -35,7 +35,7 @@ def digits(test_fraction: float = 0.25, seed: int = 0) -> Split:
         raise ValueError(f"test_fraction must lie strictly between 0 and 1; got {test_fraction}")
     x, y = load_digits(return_X_y=True)
     order = np.random.default_rng(seed).permutation(len(y))
-    n_test = int(round(test_fraction * len(y)))
+    n_test = round(test_fraction * len(y))
     test, train = order[:n_test], order[n_test:]
     mean, std = x[train].mean(0), x[train].std(0) + 1e-6
     x = ((x - mean) / std).astype(np.float32)

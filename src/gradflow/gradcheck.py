@@ -47,7 +47,7 @@ class Comparison(NamedTuple):
 
     def __str__(self) -> str:
         return (
-            f"{self.name:<12s} | exact: {str(self.exact):5s} | close: {str(self.close):5s} | "
+            f"{self.name:<12s} | exact: {self.exact!s:5s} | close: {self.close!s:5s} | "
             f"max abs diff: {self.max_abs_diff:.2e} | max rel diff: {self.max_rel_diff:.2e}"
         )
 

@@ -52,7 +52,7 @@ class MLP:
     @property
     def layer_names(self) -> tuple[str, ...]:
         """Names of the dense layers in order, hidden ones then ``"output"``."""
-        return tuple(f"dense_{i:02d}" for i in range(1, self.depth + 1)) + ("output",)
+        return (*(f"dense_{i:02d}" for i in range(1, self.depth + 1)), "output")
 
     @property
     def sizes(self) -> tuple[int, ...]:

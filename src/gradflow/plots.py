@@ -42,7 +42,9 @@ def use_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
-def new_figure(nrows: int = 1, ncols: int = 1, width: float = 7.0, height: float = 3.2, **kw) -> tuple[Figure, np.ndarray]:
+def new_figure(
+    nrows: int = 1, ncols: int = 1, width: float = 7.0, height: float = 3.2, **kw
+) -> tuple[Figure, np.ndarray]:
     """A pyplot-free Figure (for explorers: it is never auto-displayed) and its axes array."""
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=(width, height), layout="constrained")
@@ -96,7 +98,14 @@ def layer_histograms(
         ax.set_xlabel(quantity, fontsize=8)
 
 
-def training_curves(ax: Axes, curves: Mapping[str, Sequence[float]], ylabel: str = "training loss", log: bool = False, baseline: float | None = None, baseline_label: str = "") -> list:
+def training_curves(
+    ax: Axes,
+    curves: Mapping[str, Sequence[float]],
+    ylabel: str = "training loss",
+    log: bool = False,
+    baseline: float | None = None,
+    baseline_label: str = "",
+) -> list:
     """Loss (or another metric) against step, one line per run; optional horizontal baseline."""
     lines = []
     for i, (label, values) in enumerate(curves.items()):
@@ -112,7 +121,14 @@ def training_curves(ax: Axes, curves: Mapping[str, Sequence[float]], ylabel: str
     return lines
 
 
-def per_layer_over_steps(ax: Axes, values: np.ndarray, ylabel: str, layer_names: Sequence[str], log: bool = True, reference: float | None = None) -> list:
+def per_layer_over_steps(
+    ax: Axes,
+    values: np.ndarray,
+    ylabel: str,
+    layer_names: Sequence[str],
+    log: bool = True,
+    reference: float | None = None,
+) -> list:
     """Lines of a per-layer quantity against step; ``values`` has shape (steps, layers).
 
     With ``reference`` (e.g. -3 for log10 update-to-weight ratios) a dashed line is drawn there.

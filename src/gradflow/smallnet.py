@@ -29,7 +29,9 @@ def check_params(params: dict[str, Array]) -> None:
         raise TypeError(f"params must be a dict with keys {NAMES}; got {type(params).__name__}")
     missing, extra = set(NAMES) - set(params), set(params) - set(NAMES)
     if missing or extra:
-        raise ValueError(f"params must have exactly the keys {NAMES}; missing {sorted(missing)}, unexpected {sorted(extra)}")
+        raise ValueError(
+            f"params must have exactly the keys {NAMES}; missing {sorted(missing)}, unexpected {sorted(extra)}"
+        )
 
 
 def forward(params: dict[str, Array], x: Array) -> dict[str, Array]:
@@ -44,7 +46,16 @@ def forward(params: dict[str, Array], x: Array) -> dict[str, Array]:
     h1, h2 = jax.nn.sigmoid(net_h1), jax.nn.sigmoid(net_h2)
     net_o1 = p["w5"] * h1 + p["w6"] * h2 + p["b2"]
     net_o2 = p["w7"] * h1 + p["w8"] * h2 + p["b2"]
-    return {"net_h1": net_h1, "h1": h1, "net_h2": net_h2, "h2": h2, "net_o1": net_o1, "O1": jax.nn.sigmoid(net_o1), "net_o2": net_o2, "O2": jax.nn.sigmoid(net_o2)}
+    return {
+        "net_h1": net_h1,
+        "h1": h1,
+        "net_h2": net_h2,
+        "h2": h2,
+        "net_o1": net_o1,
+        "O1": jax.nn.sigmoid(net_o1),
+        "net_o2": net_o2,
+        "O2": jax.nn.sigmoid(net_o2),
+    }
 
 
 def loss(params: dict[str, Array], x: Array, t: Array) -> Array:

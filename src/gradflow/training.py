@@ -22,13 +22,15 @@ class History(NamedTuple):
     loss: (steps,) training loss before each update;
     grad_norms: (steps, depth + 1) ||dL/dW_l|| per dense layer;
     weight_norms: (steps, depth + 1) ||W_l|| per dense layer, before each update;
-    update_ratios: (steps, depth + 1) ||Delta W_l|| / ||W_l|| of each update.
+    update_ratios: (steps, depth + 1) ||Delta W_l|| / ||W_l|| of each update;
+    weight_change: (steps, depth + 1) ||W_l(t) - W_l(0)|| / ||W_l(0)||, before each update.
     """
 
     loss: Array
     grad_norms: Array
     weight_norms: Array
     update_ratios: Array
+    weight_change: Array
 
 
 def _layer_norms(spec: MLP, tree: Params) -> Array:
@@ -38,6 +40,8 @@ def _layer_norms(spec: MLP, tree: Params) -> Array:
 @partial(jax.jit, static_argnames=("spec", "optimizer", "steps", "batch_size", "loss"))
 def _train(spec, params, x, y, key, optimizer, steps, batch_size, loss):
     opt_state = optimizer.init(params)
+    start = params
+    start_norms = _layer_norms(spec, start)
 
     def step(carry, k):
         params, opt_state = carry
@@ -49,7 +53,8 @@ def _train(spec, params, x, y, key, optimizer, steps, batch_size, loss):
         value, grads = jax.value_and_grad(lambda p: loss_fn(spec, p, xb, yb, loss))(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         w_norms = _layer_norms(spec, params)
-        record = (value, _layer_norms(spec, grads), w_norms, _layer_norms(spec, updates) / w_norms)
+        moved = _layer_norms(spec, jax.tree.map(jnp.subtract, params, start)) / start_norms
+        record = (value, _layer_norms(spec, grads), w_norms, _layer_norms(spec, updates) / w_norms, moved)
         return (optax.apply_updates(params, updates), opt_state), record
 
     (params, _), records = jax.lax.scan(step, (params, opt_state), jax.random.split(key, steps))

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import itertools
 import os
 from collections.abc import Callable, Mapping, Sequence
 
@@ -46,7 +45,9 @@ def _frame_html(png: bytes, alt: str) -> str:
     return f'<img class="gradflow-frame" src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%">'
 
 
-def _sliders(controls: Mapping[str, Sequence], defaults: Mapping[str, object]) -> dict[str, widgets.SelectionSlider]:
+def _sliders(
+    controls: Mapping[str, Sequence], defaults: Mapping[str, object], labels: Mapping[str, str]
+) -> dict[str, widgets.SelectionSlider]:
     sliders = {}
     for name, options in controls.items():
         options = list(options)
@@ -58,7 +59,7 @@ def _sliders(controls: Mapping[str, Sequence], defaults: Mapping[str, object]) -
         sliders[name] = widgets.SelectionSlider(
             options=options,
             value=value,
-            description=name,
+            description=labels.get(name, name),
             continuous_update=False,
             style={"description_width": "initial"},
             layout=widgets.Layout(width="420px"),
@@ -72,12 +73,14 @@ def explorer(
     controls: Mapping[str, Sequence],
     alt: Callable[..., str],
     defaults: Mapping[str, object] | None = None,
+    labels: Mapping[str, str] | None = None,
     static: bool | None = None,
 ) -> widgets.Widget:
     """An explorer for ``fig``: ``update(**values)`` redraws the figure's artists in place.
 
-    ``controls`` maps a control name to its values (each becomes a slider);
-    ``alt(**values)`` describes a frame in words (the image's alt text).
+    ``controls`` maps a keyword argument of ``update`` to its values (each becomes a
+    slider, labelled by ``labels.get(name, name)``); ``alt(**values)`` describes a
+    frame in words (the image's alt text).
     ``static`` defaults to :func:`static_mode`. Static explorers hold one frame
     per combination of values (at most 64).
     """
@@ -86,7 +89,7 @@ def explorer(
     if not controls:
         raise ValueError("controls must name at least one control and its values")
     defaults = dict(defaults or {})
-    sliders = _sliders(controls, defaults)
+    sliders = _sliders(controls, defaults, dict(labels or {}))
     static = static_mode() if static is None else static
     names = list(sliders)
 

@@ -1,0 +1,58 @@
+"""Shared fixtures: the book is built (every chapter executed fresh) once per test session.
+
+Set GRADFLOW_BUILT_BOOK=/path/to/dir (a directory holding `_build/html`) to reuse an
+existing build while developing; CI always builds fresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory) -> Path:
+    """Directory holding `_build/html` and `_build/jupyter_execute` of a fresh `-W -n` build."""
+    reuse = os.environ.get("GRADFLOW_BUILT_BOOK")
+    if reuse:
+        return Path(reuse)
+    out = tmp_path_factory.mktemp("book")
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out)]
+    cmd += ["-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    log = out / "build.log"
+    log.write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        warnings = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
+        pytest.fail(f"the book build failed (exit {proc.returncode}); full log in {log}\n" + "\n".join(warnings[-40:]))
+    return out
+
+
+@pytest.fixture(scope="session")
+def html_dir(book: Path) -> Path:
+    return book / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def executed(book: Path) -> dict[str, dict]:
+    """Executed chapter notebooks, keyed by docname (e.g. 'chapters/02_backpropagation')."""
+    base = book / "_build" / "jupyter_execute"
+    return {p.relative_to(base).with_suffix("").as_posix(): json.loads(p.read_text()) for p in base.rglob("*.ipynb")}
+
+
+@pytest.fixture(scope="session")
+def glued(book: Path) -> dict[str, dict[str, str]]:
+    """{docname: {glue key: text/plain value}} from the `.glue.json` files myst-nb writes beside each notebook."""
+    base = book / "_build" / "jupyter_execute"
+    found = {}
+    for path in base.rglob("*.glue.json"):
+        doc = path.relative_to(base).as_posix().removesuffix(".glue.json")
+        found[doc] = {key: out["data"]["text/plain"] for key, out in json.loads(path.read_text()).items()}
+    return found

@@ -1,0 +1,79 @@
+"""Every number the text states is computed by a chapter, glued, and checked here against gradflow.claims."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from gradflow import claims
+
+CLAIMS = claims.CLAIMS
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
+def test_claim(claim, glued):
+    assert claim.chapter in glued, f"{claim.chapter} was not executed by the book build (is it in _toc.yml?)"
+    values = glued[claim.chapter]
+    assert claim.id in values, (
+        f"{claim.chapter} never glues {claim.id!r}: call gradflow.claims.glue({claim.id!r}, value) in the chapter"
+    )
+    ok, message = claim.check(float(values[claim.id]))
+    assert ok, message
+
+
+@pytest.mark.book
+def test_every_glued_claim_id_is_known(glued):
+    known = claims.by_id()
+    for doc, values in glued.items():
+        for key in values:
+            if key.startswith("ch") and "-" in key:
+                assert key in known, f"{doc} glues {key!r}, which is not a claim in gradflow.claims"
+
+
+def test_claim_ids_are_unique_and_well_formed():
+    ids = [c.id for c in CLAIMS]
+    assert len(ids) == len(set(ids))
+    for c in CLAIMS:
+        assert c.id.startswith("ch") and c.chapter.startswith("chapters/"), c.id
+        if c.kind == "between":
+            assert c.expected[0] < c.expected[1], c.id
+        if c.kind == "equal":
+            assert c.rtol > 0 or c.atol > 0 or float(c.expected).is_integer(), f"{c.id}: state a tolerance"
+
+
+def test_seed_claims_point_at_known_evidence():
+    known = claims.by_id()
+    for s in claims.SEED_CLAIMS:
+        assert s.verdict in ("right", "wrong", "loose")
+        for cid in s.evidence:
+            assert cid in known, f"seed claim {s.says!r} cites unknown claim {cid!r}"
+
+
+def test_check_reports_failures_in_words():
+    c = claims.Claim("chX-demo", "demo", "equal", 2.0, "chapters/x", "x", rtol=0.01)
+    assert c.check(2.01)[0] and not c.check(2.1)[0]
+    ok, message = c.check(math.nan)
+    assert not ok and "not a finite number" in message
+    assert not claims.Claim("chX-b", "b", "between", (1.0, 2.0), "chapters/x", "x").check(3.0)[0]
+    assert claims.Claim("chX-m", "m", "at_most", 1.0, "chapters/x", "x").check(0.5)[0]
+
+
+def test_glue_rejects_unknown_ids():
+    with pytest.raises(KeyError, match="unknown claim id"):
+        claims.glue("ch99-nothing", 1.0)
+
+
+def test_claims_page_lists_every_seed_claim():
+    page = claims.claims_markdown()
+    for s in claims.SEED_CLAIMS:
+        assert s.says.split(":")[0][:30] in page
+    for c in CLAIMS:
+        assert f"`{c.id}`" in page
+
+
+@pytest.mark.book
+def test_claims_page_is_built(html_dir):
+    page = (html_dir / "chapters" / "claims.html").read_text()
+    assert "wrong" in page and "ch2-single-path-rel" in page
+    assert "claims-table" not in page, "the claims table marker was not replaced"

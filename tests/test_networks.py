@@ -1,0 +1,102 @@
+"""The MLP builder: shapes, named layers, initial variances, probes, bad input."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gradflow.initializers import INITIALIZERS, init_weight
+from gradflow.networks import MLP, accuracy, forward, init_mlp, loss_fn
+
+KEY = jax.random.key(0)
+
+
+def test_params_are_named_layers_with_the_right_shapes():
+    spec = MLP(5, 7, 3, 2)
+    params = init_mlp(KEY, spec)
+    assert list(params) == ["dense_01", "dense_02", "dense_03", "output"]
+    assert params["dense_01"]["W"].shape == (5, 7) and params["output"]["W"].shape == (7, 2)
+    assert all(float(jnp.abs(p["b"]).max()) == 0.0 for p in params.values())
+
+
+@pytest.mark.parametrize(
+    ("init", "variance"),
+    [("he", 2 / 400), ("lecun", 1 / 400), ("xavier", 2 / 800), ("gaussian_fan_in", 1 / 400), ("normal", 1.0)],
+)
+def test_initial_weight_variance_follows_the_rule(init, variance):
+    w = init_weight(KEY, (400, 400), init)
+    assert float(jnp.var(w)) == pytest.approx(variance, rel=0.03)
+
+
+def test_scale_multiplies_the_standard_deviation_and_can_be_vmapped():
+    scales = jnp.array([0.5, 1.0, 2.0])
+    stds = jax.vmap(lambda s: jnp.std(init_weight(KEY, (300, 300), "lecun", s)))(scales)
+    np.testing.assert_allclose(stds / stds[1], scales, rtol=1e-5)
+
+
+def test_orthogonal_init_is_orthogonal():
+    w = init_weight(KEY, (64, 64), "orthogonal")
+    np.testing.assert_allclose(w.T @ w, np.eye(64), atol=1e-5)
+
+
+def test_forward_returns_each_hidden_activation_and_zero_probes_change_nothing():
+    spec = MLP(4, 6, 3, 2, activation="tanh", init="xavier")
+    params = init_mlp(KEY, spec)
+    x = jax.random.normal(KEY, (8, 4))
+    logits, hs = forward(spec, params, x, return_activations=True)
+    assert logits.shape == (8, 2) and [h.shape for h in hs] == [(8, 4), (8, 6), (8, 6), (8, 6)]
+    assert float(jnp.abs(hs[1]).max()) < 1.0  # tanh outputs
+    probes = [jnp.zeros_like(h) for h in hs]
+    np.testing.assert_array_equal(forward(spec, params, x, probes=probes), logits)
+
+
+def test_losses_and_accuracy():
+    spec = MLP(4, 6, 1, 3)
+    params = jax.tree.map(jnp.zeros_like, init_mlp(KEY, spec))
+    x = jnp.ones((5, 4))
+    assert float(loss_fn(spec, params, x, jnp.zeros(5, jnp.int32))) == pytest.approx(np.log(3), rel=1e-6)
+    assert float(loss_fn(spec, params, x, jnp.ones((5, 3)), loss="mse")) == pytest.approx(1.0)
+    assert float(accuracy(spec, params, x, jnp.zeros(5, jnp.int32))) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"depth": 0}, ValueError, "depth must be an integer >= 1"),
+        ({"width": -3}, ValueError, "width must be an integer >= 1"),
+        ({"width": 2.5}, TypeError, "width must be an integer"),
+        ({"activation": "softsign"}, ValueError, "unknown activation 'softsign'; expected one of"),
+        ({"init": "kaiming"}, ValueError, "unknown init 'kaiming'; expected one of"),
+    ],
+)
+def test_bad_specs_raise_clear_errors(kwargs, error, match):
+    base = {"in_dim": 4, "width": 8, "depth": 2, "out_dim": 3}
+    with pytest.raises(error, match=match):
+        MLP(**{**base, **kwargs})
+
+
+@pytest.mark.parametrize("scale", [float("nan"), float("inf"), -1.0])
+def test_bad_scales_raise(scale):
+    with pytest.raises(ValueError, match="scale must be"):
+        init_mlp(KEY, MLP(4, 8, 2, 3), scale)
+
+
+def test_wrong_input_shapes_raise():
+    spec = MLP(4, 8, 2, 3)
+    params = init_mlp(KEY, spec)
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, 4\)"):
+        forward(spec, params, jnp.ones((5, 3)))
+    with pytest.raises(ValueError, match="labels y must have shape"):
+        loss_fn(spec, params, jnp.ones((5, 4)), jnp.zeros((4,), jnp.int32))
+    with pytest.raises(ValueError, match="unknown loss"):
+        loss_fn(spec, params, jnp.ones((5, 4)), jnp.zeros((5,), jnp.int32), loss="hinge")
+    with pytest.raises(TypeError, match="spec must be"):
+        init_mlp(KEY, {"depth": 2})
+
+
+def test_every_initializer_name_works():
+    for name in INITIALIZERS:
+        w = init_weight(KEY, (16, 8), name)
+        assert w.shape == (16, 8) and bool(jnp.all(jnp.isfinite(w)))

@@ -1,0 +1,31 @@
+"""The plotting helpers label what they draw and reject mismatched shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradflow import plots
+
+
+def test_layer_norms_use_a_log_axis_and_label_it():
+    fig, axes = plots.new_figure()
+    lines = plots.layer_norms(axes[0, 0], {"a": [1, 1e-3, 1e-6], "b": [1, 1, 1]}, ylabel="norm")
+    assert axes[0, 0].get_yscale() == "log" and axes[0, 0].get_ylabel() == "norm" and len(lines) == 2
+    assert lines[0].get_color().lower() == plots.PALETTE[0].lower()
+
+
+def test_histograms_print_each_layers_variance():
+    fig, axes = plots.new_figure(1, 2)
+    rng = np.random.default_rng(0)
+    plots.layer_histograms(axes[0], {"layer 1": rng.normal(0, 1, 5000), "layer 2": rng.normal(0, 0.1, 5000)}, "h")
+    titles = [ax.get_title() for ax in axes[0]]
+    assert "var = 1.0" in titles[0] and "var = 1.0e-02" in titles[1]
+
+
+def test_per_layer_over_steps_checks_its_shape_and_draws_the_reference():
+    fig, axes = plots.new_figure()
+    with pytest.raises(ValueError, match=r"values must have shape \(steps, 2\)"):
+        plots.per_layer_over_steps(axes[0, 0], np.ones((5, 3)), "r", ["a", "b"])
+    plots.per_layer_over_steps(axes[0, 0], -3 + np.zeros((5, 2)), "log10 ratio", ["a", "b"], log=False, reference=-3)
+    assert any(np.allclose(line.get_ydata(), -3) and line.get_linestyle() == "--" for line in axes[0, 0].lines)

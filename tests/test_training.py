@@ -1,0 +1,71 @@
+"""The jitted training loop and its per-step records."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from gradflow import data
+from gradflow.networks import MLP, init_mlp, loss_fn
+from gradflow.training import train
+
+KEY = jax.random.key(0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    x, y = data.teacher_regression(KEY, 64, 5, 2)
+    spec = MLP(5, 16, 2, 2, activation="tanh", init="xavier")
+    return spec, init_mlp(KEY, spec), x, y
+
+
+def test_records_have_one_row_per_step_and_layer(small):
+    spec, params, x, y = small
+    _, h = train(spec, params, x, y, optax.sgd(0.1), steps=7, loss="mse")
+    assert h.loss.shape == (7,) and h.grad_norms.shape == (7, 3) and h.weight_norms.shape == (7, 3)
+    assert h.update_ratios.shape == (7, 3) and h.weight_change.shape == (7, 3)
+    assert float(h.weight_change[0].max()) == 0.0
+
+
+def test_full_batch_sgd_matches_manual_updates(small):
+    spec, params, x, y = small
+    final, h = train(spec, params, x, y, optax.sgd(0.05), steps=3, loss="mse")
+    p = params
+    for _ in range(3):
+        g = jax.grad(lambda q: loss_fn(spec, q, x, y, "mse"))(p)
+        p = jax.tree.map(lambda a, b: a - 0.05 * b, p, g)
+    np.testing.assert_allclose(final["output"]["W"], p["output"]["W"], rtol=1e-5, atol=1e-7)
+    expected_ratio = (
+        0.05 * jnp.linalg.norm(g["output"]["W"]) / jnp.linalg.norm(p["output"]["W"] + 0.05 * g["output"]["W"])
+    )
+    assert float(h.update_ratios[-1, -1]) == pytest.approx(float(expected_ratio), rel=1e-4)
+
+
+def test_loss_decreases_with_minibatches(small):
+    spec, params, x, y = small
+    _, h = train(spec, params, x, y, optax.adam(1e-2), steps=200, key=KEY, batch_size=16, loss="mse")
+    assert float(h.loss[-20:].mean()) < 0.3 * float(h.loss[:5].mean())
+
+
+def test_bad_arguments(small):
+    spec, params, x, y = small
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
+        train(spec, params, x, y, optax.sgd(0.1), steps=0)
+    with pytest.raises(ValueError, match="batch_size must be at most"):
+        train(spec, params, x, y, optax.sgd(0.1), steps=2, batch_size=1000)
+    with pytest.raises(ValueError, match="same number of rows"):
+        train(spec, params, x, y[:10], optax.sgd(0.1), steps=2)
+    with pytest.raises(TypeError, match="optax.GradientTransformation"):
+        train(spec, params, x, y, "adam", steps=2)
+
+
+def test_digits_split_is_standardized_and_fixed():
+    d = data.digits()
+    assert d.x_train.shape[1] == 64 and d.x_train.shape[0] + d.x_test.shape[0] == 1797
+    np.testing.assert_allclose(d.x_train.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_array_equal(d.y_test, data.digits().y_test)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        data.digits(test_fraction=1.5)

@@ -1,0 +1,81 @@
+"""Explorers: static frames linked to sliders in the browser, live updates in place."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import pytest
+
+from gradflow import plots
+from gradflow.widgets import explorer, render_png
+
+
+def _figure():
+    fig, axes = plots.new_figure()
+    (line,) = axes[0, 0].plot([0, 1], [0, 0])
+    calls = []
+
+    def update(a, b=1):
+        calls.append((a, b))
+        line.set_ydata([0, a * b])
+        axes[0, 0].set_ylim(0, 10)
+
+    return fig, update, calls
+
+
+def _stack(box):
+    return next(c for c in box.children if isinstance(c, widgets.Stack))
+
+
+def test_static_explorer_prerenders_every_combination_and_links_sliders():
+    fig, update, calls = _figure()
+    box = explorer(
+        fig, update, {"a": [1, 2, 3], "b": [1, 2]}, lambda a, b: f"a={a}, b={b}", defaults={"a": 2}, static=True
+    )
+    assert len(calls) == 6
+    outer = _stack(box)
+    assert len(outer.children) == 3 and all(len(s.children) == 2 for s in outer.children)
+    assert outer.selected_index == 1
+    frames = [f.value for s in outer.children for f in s.children]
+    assert len(set(frames)) == 6, "every combination must render a different frame"
+    assert 'alt="a=3, b=2"' in frames[-1]
+    sliders = [c for c in box.children if isinstance(c, widgets.SelectionSlider)]
+    links = [w for w in widgets.Widget.widgets.values() if isinstance(w, widgets.Link)]
+    linked = {(id(link.source[0]), id(link.target[0])) for link in links}
+    assert (id(sliders[0]), id(outer)) in linked
+    assert all((id(sliders[1]), id(inner)) in linked for inner in outer.children)
+
+
+def test_live_explorer_updates_one_image_in_place():
+    fig, update, calls = _figure()
+    box = explorer(fig, update, {"a": [1, 2, 3]}, lambda a: f"a={a}", static=False)
+    slider, image = box.children[0], box.children[1]
+    first = image.value
+    slider.value = 3
+    assert calls[-1] == (3, 1) and image.value != first and image is box.children[1]
+    assert "a=3" in box.children[2].value
+
+
+def test_static_mode_follows_the_environment(monkeypatch):
+    fig, update, _ = _figure()
+    monkeypatch.setenv("GRADFLOW_STATIC_EXPLORERS", "1")
+    assert any(isinstance(c, widgets.Stack) for c in explorer(fig, update, {"a": [1, 2]}, str).children)
+    monkeypatch.setenv("GRADFLOW_STATIC_EXPLORERS", "0")
+    assert any(isinstance(c, widgets.Image) for c in explorer(fig, update, {"a": [1, 2]}, str).children)
+
+
+def test_png_rendering_is_deterministic():
+    fig, update, _ = _figure()
+    update(2)
+    assert render_png(fig) == render_png(fig)
+
+
+def test_bad_explorer_arguments():
+    fig, update, _ = _figure()
+    with pytest.raises(TypeError, match="matplotlib Figure"):
+        explorer("fig", update, {"a": [1]}, str)
+    with pytest.raises(ValueError, match="at least one control"):
+        explorer(fig, update, {}, str)
+    with pytest.raises(ValueError, match="not one of its values"):
+        explorer(fig, update, {"a": [1, 2]}, str, defaults={"a": 5})
+    with pytest.raises(ValueError, match="at most 64 frames"):
+        explorer(fig, update, {"a": list(range(10)), "b": list(range(10))}, str, static=True)
