@@ -95,7 +95,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("ch2-dJ-dw1", "dJ/dw1 of the worked example (the classic value 0.000438568)", "equal", 0.000438568, CH2, "ch2-both-paths", rtol=1e-4),
     Claim("ch2-hand-vs-jax-rel", "hand-written backprop agrees with jax.grad in float32", "at_most", 1e-5, CH2, "ch2-three-ways"),
     Claim("ch2-fd64-vs-jax-rel", "central finite differences in float64 agree with autodiff", "at_most", 1e-6, CH2, "ch2-three-ways"),
-    Claim("ch2-fd32-best-rel", "in float32 even the best step size leaves finite differences about 1e-3 off", "between", (1e-5, 1e-2), CH2, "ch2-float32"),
+    Claim("ch2-fd32-typical-rel", "in float32, finite differences with sensible step sizes (1e-3 to 0.1) are only good to about 1e-3 (median)", "between", (1e-4, 1e-1), CH2, "ch2-float32"),
     Claim("ch2-single-path-rel", "following only the path through O1 (as source 000 does) gets dJ/dw1 wrong by more than 10%", "at_least", 0.1, CH2, "ch2-both-paths"),
     Claim("ch2-critical-lr", "gradient descent on the quadratic with eigenvalues 1 and 10 converges iff lr < 2/10", "equal", 0.2, CH2, "ch2-descent", rtol=1e-6),
     Claim("ch2-loss-below-critical", "at lr = 0.95 x 2/lambda_max the loss after 200 steps is tiny", "at_most", 1e-6, CH2, "ch2-descent"),
