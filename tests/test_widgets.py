@@ -39,8 +39,8 @@ def test_static_explorer_prerenders_every_combination_and_links_sliders():
     assert len(set(frames)) == 6, "every combination must render a different frame"
     assert 'alt="a=3, b=2"' in frames[-1]
     sliders = [c for c in box.children if isinstance(c, widgets.SelectionSlider)]
-    links = [w for w in widgets.Widget.widgets.values() if isinstance(w, widgets.Link)]
-    linked = {(id(link.source[0]), id(link.target[0])) for link in links}
+    linked = {(id(link.source[0]), id(link.target[0])) for link in box.links}
+    assert all(link.source[1] == "index" and link.target[1] == "selected_index" for link in box.links)
     assert (id(sliders[0]), id(outer)) in linked
     assert all((id(sliders[1]), id(inner)) in linked for inner in outer.children)
 
@@ -58,9 +58,9 @@ def test_live_explorer_updates_one_image_in_place():
 def test_static_mode_follows_the_environment(monkeypatch):
     fig, update, _ = _figure()
     monkeypatch.setenv("GRADFLOW_STATIC_EXPLORERS", "1")
-    assert any(isinstance(c, widgets.Stack) for c in explorer(fig, update, {"a": [1, 2]}, str).children)
+    assert any(isinstance(c, widgets.Stack) for c in explorer(fig, update, {"a": [1, 2]}, lambda **v: str(v)).children)
     monkeypatch.setenv("GRADFLOW_STATIC_EXPLORERS", "0")
-    assert any(isinstance(c, widgets.Image) for c in explorer(fig, update, {"a": [1, 2]}, str).children)
+    assert any(isinstance(c, widgets.Image) for c in explorer(fig, update, {"a": [1, 2]}, lambda **v: str(v)).children)
 
 
 def test_png_rendering_is_deterministic():
@@ -72,10 +72,10 @@ def test_png_rendering_is_deterministic():
 def test_bad_explorer_arguments():
     fig, update, _ = _figure()
     with pytest.raises(TypeError, match="matplotlib Figure"):
-        explorer("fig", update, {"a": [1]}, str)
+        explorer("fig", update, {"a": [1]}, lambda **v: str(v))
     with pytest.raises(ValueError, match="at least one control"):
         explorer(fig, update, {}, str)
     with pytest.raises(ValueError, match="not one of its values"):
-        explorer(fig, update, {"a": [1, 2]}, str, defaults={"a": 5})
+        explorer(fig, update, {"a": [1, 2]}, lambda **v: str(v), defaults={"a": 5})
     with pytest.raises(ValueError, match="at most 64 frames"):
-        explorer(fig, update, {"a": list(range(10)), "b": list(range(10))}, str, static=True)
+        explorer(fig, update, {"a": list(range(10)), "b": list(range(10))}, lambda **v: str(v), static=True)

@@ -19,6 +19,7 @@ import base64
 import html
 import io
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
@@ -38,6 +39,35 @@ def render_png(fig: Figure, dpi: int = 96) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
+
+
+class LiveExplorer(widgets.VBox):
+    """A live explorer: sliders, the figure's PNG and its description.
+
+    ``timings`` holds (update seconds, render seconds) for every refresh, for
+    the latency benchmark; ``set(**values)`` moves the sliders from code.
+    """
+
+    def __init__(self, sliders: dict[str, widgets.SelectionSlider], image: widgets.Image, caption: widgets.HTML):
+        super().__init__([*sliders.values(), image, caption])
+        self.sliders, self.image, self.caption = sliders, image, caption
+        self.timings: list[tuple[float, float]] = []
+
+    def set(self, **values) -> None:
+        """Move the named sliders to ``values`` (each triggers one refresh)."""
+        for name, value in values.items():
+            self.sliders[name].value = value
+
+
+class StaticExplorer(widgets.VBox):
+    """A pre-rendered explorer: sliders above nested ``Stack``s of frames, linked in the browser.
+
+    ``links`` are the ``jslink`` objects joining each slider's ``index`` to its stacks' ``selected_index``.
+    """
+
+    def __init__(self, sliders: dict[str, widgets.SelectionSlider], frames: widgets.Stack, links: list):
+        super().__init__([*sliders.values(), frames], layout=widgets.Layout(min_height="200px"))
+        self.sliders, self.frames, self.links = sliders, frames, links
 
 
 def _frame_html(png: bytes, alt: str) -> str:
@@ -94,25 +124,29 @@ def explorer(
     names = list(sliders)
 
     if not static:
-        image = widgets.Image(format="png")
-        caption = widgets.HTML()
+        box = LiveExplorer(sliders, widgets.Image(format="png"), widgets.HTML())
 
         def refresh(_change=None) -> None:
             values = {n: s.value for n, s in sliders.items()}
+            start = time.perf_counter()
             update(**values)
-            image.value = render_png(fig)
-            caption.value = f"<small>{html.escape(alt(**values))}</small>"
+            mid = time.perf_counter()
+            box.image.value = render_png(fig)
+            box.caption.value = f"<small>{html.escape(alt(**values))}</small>"
+            box.timings.append((mid - start, time.perf_counter() - mid))
 
         for s in sliders.values():
             s.observe(refresh, names="value")
         refresh()
-        return widgets.VBox([*sliders.values(), image, caption])
+        return box
 
     n_frames = 1
     for options in controls.values():
         n_frames *= len(options)
     if n_frames > MAX_STATIC_FRAMES:
         raise ValueError(f"a static explorer holds at most {MAX_STATIC_FRAMES} frames; these controls make {n_frames}")
+
+    links = []
 
     def build(level: int, fixed: dict) -> widgets.Widget:
         name = names[level]
@@ -125,8 +159,7 @@ def explorer(
                 update(**values)
                 children.append(widgets.HTML(_frame_html(render_png(fig), alt(**values))))
         stack = widgets.Stack(children, selected_index=list(controls[name]).index(sliders[name].value))
-        widgets.jslink((sliders[name], "index"), (stack, "selected_index"))
+        links.append(widgets.jslink((sliders[name], "index"), (stack, "selected_index")))
         return stack
 
-    frames = build(0, {})
-    return widgets.VBox([*sliders.values(), frames], layout=widgets.Layout(min_height="200px"))
+    return StaticExplorer(sliders, build(0, {}), links)
