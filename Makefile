@@ -10,7 +10,7 @@ VENDOR := _vendor/static/vendor
 NODE_MODULES := _assets/js/node_modules
 FONTS := $(NODE_MODULES)/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg}
 
-.PHONY: book test lint format assets bench exercises clean help
+.PHONY: book test lint format assets bench exercises lab clean help
 
 help:
 	@echo "make book   build the website into _build/html (executes every chapter)"
@@ -62,6 +62,9 @@ lab: $(STAMP)
 
 bench: $(STAMP) assets
 	$(BIN)/python benchmarks/run_all.py
+
+exercises: $(STAMP)
+	$(BIN)/python -m gradflow.grading generate
 
 clean:
 	rm -rf _build _vendor

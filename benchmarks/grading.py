@@ -1,0 +1,102 @@
+"""Batch grading speed: 100 submissions of one chapter in at most 5 minutes on 2 cores.
+
+Makes N submissions (masters, blanks and wrong answers, in turn) of a chapter in a temporary folder, grades them
+with ``gradflow.grading.runner.grade_folder`` (2 jobs), then grades a sample of 5 one by one, each by a fresh
+``python -m gradflow.grading grade`` process with a cold compilation cache (what a plain per-submission run costs),
+and prints a table.
+
+    python benchmarks/grading.py [--chapter ch01] [-n 100] [--sample 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MASTERS = ROOT / "exercises" / "masters"
+TARGET_S = 300.0
+
+
+def make_submissions(chapter: str, n: int, folder: Path) -> None:
+    """``n`` notebooks: the master, the blank student notebook, and the master with one answer changed, in turn."""
+    import jupytext
+
+    master = json.loads(jupytext.writes(jupytext.read(MASTERS / f"{chapter}.md"), fmt="ipynb"))
+    blank = json.loads((ROOT / "exercises" / "student" / f"{chapter}.ipynb").read_text())
+    wrong = json.loads(json.dumps(master))
+    for cell in wrong["cells"]:
+        if cell["cell_type"] == "code" and "# SOLUTION" in "".join(cell["source"]):
+            cell["source"] = "".join(cell["source"]).replace("# SOLUTION", "* 2  # wrong")
+            break
+    kinds = [master, blank, wrong]
+    for i in range(n):
+        (folder / f"student_{i:03d}.ipynb").write_text(json.dumps(kinds[i % 3]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chapter", default="ch01")
+    parser.add_argument("-n", type=int, default=100)
+    parser.add_argument("--sample", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    from gradflow.grading.runner import grade_folder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subs, out = Path(tmp) / "subs", Path(tmp) / "out"
+        subs.mkdir()
+        make_submissions(args.chapter, args.n, subs)
+        t0 = time.perf_counter()
+        res = grade_folder(subs, MASTERS / f"{args.chapter}_tests.py", out, jobs=args.jobs, progress=True)
+        batch = time.perf_counter() - t0
+        failed = sum(r["status"] != "graded" for r in res)
+        sample = Path(tmp) / "sample"
+        sample.mkdir()
+        cold = []
+        for i in range(args.sample):
+            one = sample / str(i)
+            one.mkdir()
+            (one / "s.ipynb").write_bytes((subs / f"student_{i:03d}.ipynb").read_bytes())
+            t1 = time.perf_counter()
+            cmd = [
+                sys.executable,
+                "-m",
+                "gradflow.grading",
+                "grade",
+                args.chapter,
+                str(one),
+                "-o",
+                str(one / "out"),
+                "-j",
+                "1",
+                "--quiet",
+            ]
+            subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+            cold.append(time.perf_counter() - t1)
+    per_cold = sum(cold) / len(cold)
+    per_batch = batch / args.n
+    rows = [
+        ("chapter", args.chapter),
+        ("submissions", str(args.n)),
+        ("batch wall time (2 jobs, warm)", f"{batch:.1f} s"),
+        ("per submission, batch", f"{per_batch:.2f} s"),
+        (f"per submission, one by one cold (sample of {args.sample})", f"{per_cold:.2f} s"),
+        ("speed-up of the batch", f"{per_cold / per_batch:.1f}x"),
+        (f"projected one by one for {args.n}", f"{per_cold * args.n / 60:.1f} min"),
+        ("submissions not fully graded", str(failed)),
+        ("target", f"<= {TARGET_S:.0f} s for 100: {'MET' if batch * 100 / args.n <= TARGET_S else 'MISSED'}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print()
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Grading results on disk: one JSON per submission (written atomically), score tables and feedback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gradflow.grading.checks import Suite
+
+Result = dict[str, Any]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build(suite: Suite, outcomes: list[dict[str, Any]], problems: list[dict[str, str]], **info: Any) -> Result:
+    """A submission's result from its test outcomes; tests without an outcome score 0 with the reason given."""
+    by_name = {o["test"]: o for o in outcomes}
+    reason = info.pop("missing_reason", "This test could not be run.")
+    tests = []
+    for t in suite.tests:
+        o = by_name.get(t.name) or {
+            "test": t.name,
+            "question": t.question,
+            "description": t.description,
+            "points": t.points,
+            "earned": 0.0,
+            "hidden": t.hidden,
+            "message": reason,
+        }
+        tests.append(o)
+    questions = {
+        q: {"title": title, "score": sum(o["earned"] for o in tests if o["question"] == q), "max": suite.max_points(q)}
+        for q, title in suite.questions.items()
+    }
+    score = sum(v["score"] for v in questions.values())
+    return {
+        **info,
+        "chapter": suite.chapter,
+        "score": score,
+        "max": suite.max_points(),
+        "questions": questions,
+        "tests": tests,
+        "problems": problems,
+    }
+
+
+def _step_name(step: str) -> str:
+    kind, _, what = step.partition(":")
+    return f"code cell {what}" if kind == "cell" else f"test {what}"
+
+
+def feedback(result: Result) -> str:
+    """The feedback a learner reads, as Markdown."""
+    lines = [
+        f"# Feedback on {result['path']} ({result['chapter']})",
+        "",
+        f"**Score: {result['score']:g} / {result['max']:g}**",
+        "",
+    ]
+    if result.get("status") != "graded":
+        lines += [f"Status: {result.get('status')}", ""]
+    if result["problems"]:
+        lines += ["## While running your notebook", ""]
+        lines += [
+            f"- {_step_name(p['step']).capitalize()} {p['message']}." if p["step"] else f"- {p['message']}"
+            for p in result["problems"]
+        ]
+        lines.append("")
+    for q, v in result["questions"].items():
+        lines += [f"## {q}: {v['title']} ({v['score']:g} / {v['max']:g})", ""]
+        for o in (o for o in result["tests"] if o["question"] == q):
+            mark = "✔" if o["earned"] >= o["points"] else "✘"
+            kind = " (hidden test)" if o["hidden"] else ""
+            lines.append(f"- {mark} {o['description']}{kind} [{o['earned']:g}/{o['points']:g}]")
+            if o["earned"] < o["points"] and o["message"]:
+                lines.append(f"  - {o['message']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def tables(suite: Suite, results: list[Result]) -> tuple[str, str]:
+    """The per-question score table as (CSV text, JSON text), one row per submission, sorted by name."""
+    qs = list(suite.questions)
+    rows = []
+    for r in sorted(results, key=lambda r: r["submission"]):
+        row = {"submission": r["submission"], "path": r["path"], "status": r["status"]}
+        row.update({q: r["questions"][q]["score"] for q in qs})
+        row.update(total=r["score"], max=r["max"])
+        rows.append(row)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["submission", "path", *qs, "total", "max", "status"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    maxima = {q: suite.max_points(q) for q in qs}
+    doc = {
+        "chapter": suite.chapter,
+        "questions": {q: {"title": suite.questions[q], "max": maxima[q]} for q in qs},
+        "max": suite.max_points(),
+        "submissions": rows,
+    }
+    return buf.getvalue(), json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+def load(path: Path) -> Result | None:
+    """A stored result, or None if it is missing or unreadable (then it is graded again)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def json_text(result: Result) -> str:
+    """A result as JSON text."""
+    return json.dumps(result, indent=1, ensure_ascii=False) + "\n"
