@@ -53,9 +53,8 @@ def signal_by_depth(x: Array, y: Array, key: Array, depths=DEPTHS, activations=A
             f"layer's signal is {values[0] / values[-1]:.1e} times the last hidden layer's."
         )
 
-    return explorer(
-        fig, update, {"depth": list(depths), "activation": list(activations)}, describe, defaults={"depth": 10}
-    )
+    controls = {"depth": list(depths), "activation": list(activations)}
+    return explorer(fig, update, controls, describe, defaults={"depth": 10 if 10 in depths else depths[-1]})
 
 
 def descent_by_learning_rate(a: Array, w0: Array, rates=RATES, steps: int = 40):
