@@ -96,6 +96,23 @@ def main() -> None:
     print()
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from common import Result, save
+
+    save(
+        "grading",
+        [
+            Result(
+                f"grade 100 submissions of {args.chapter} (batch of {args.n}, 2 jobs)",
+                batch * 100 / args.n,
+                "s",
+                target=TARGET_S,
+            ),
+            Result(f"one by one, cold process each (sample of {args.sample}), per submission", per_cold, "s"),
+            Result("batch speed-up over one by one", per_cold / per_batch, "x"),
+            Result("submissions not fully graded", failed, "", target=0),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A weight-scale x seed sweep with vmap + jit against the same sweep as a Python loop of un-jitted calls.
 
-    .venv/bin/python benchmarks/sweep.py
+.venv/bin/python benchmarks/sweep.py
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from gradflow.networks import MLP, init_mlp, loss_fn
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from common import Result, save, table  # noqa: E402
+from common import Result, save, table
 
 SPEC = MLP(32, 64, 20, 10, activation="tanh", init="gaussian_fan_in")
 SCALES = jnp.linspace(0.5, 2.0, 16)

@@ -132,6 +132,8 @@ def explorer(
             update(**values)
             mid = time.perf_counter()
             box.image.value = render_png(fig)
+            if fig.get_layout_engine() is not None:  # lay out once; later frames only redraw (much cheaper)
+                fig.set_layout_engine("none")
             box.caption.value = f"<small>{html.escape(alt(**values))}</small>"
             box.timings.append((mid - start, time.perf_counter() - mid))
 

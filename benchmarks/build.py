@@ -1,0 +1,88 @@
+"""Book build times: cold (every chapter executed), cached with no change, after one chapter changes, after src/ changes.
+
+    .venv/bin/python benchmarks/build.py
+
+Builds a copy of the working tree in a temporary folder (so the repository's own _build is untouched) with the
+same command as `make book`, and reads each chapter's execution time from the jupyter-cache records.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import ROOT, Result, save, table
+
+JB = Path(sys.executable).parent / "jupyter-book"
+
+
+def copy_tree(dest: Path) -> None:
+    """Copy the tracked and untracked (not ignored) files, plus the built JS assets, into ``dest``."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    if (ROOT / "_vendor").exists():
+        shutil.copytree(ROOT / "_vendor", dest / "_vendor", symlinks=True)
+
+
+def build(src: Path) -> float:
+    """Seconds for one `jupyter-book build -W -n --keep-going` of ``src``; raises if the build fails."""
+    start = time.perf_counter()
+    proc = subprocess.run([str(JB), "build", str(src), "-W", "-n", "--keep-going"], capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def chapter_times(src: Path) -> dict[str, float]:
+    """{chapter file name: execution seconds} from the build's jupyter-cache."""
+    from jupyter_cache import get_cache
+
+    return {
+        Path(r.uri).name: r.data.get("execution_seconds", float("nan"))
+        for r in get_cache(src / "_build" / ".jupyter_cache").list_cache_records()
+    }
+
+
+def touch_code(path: Path) -> None:
+    """Change a chapter's code (a comment in its first code cell), so its cache entry is stale."""
+    text = path.read_text()
+    path.write_text(text.replace("```{code-cell} ipython3\n", "```{code-cell} ipython3\n# benchmark edit\n", 1))
+
+
+def main() -> list[Result]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp)
+        copy_tree(src)
+        results.append(Result("cold build of the whole book", build(src), "s", target=240))
+        for name, seconds in sorted(chapter_times(src).items()):
+            target = 60 if name.startswith("08_") else 30
+            results.append(Result(f"  execution of {name}", seconds, "s", target=target))
+        results.append(Result("rebuild, nothing changed", build(src), "s", target=15))
+        touch_code(src / "chapters" / "02_backpropagation.md")
+        results.append(Result("rebuild after one chapter's code changed", build(src), "s"))
+        (src / "src" / "gradflow" / "__init__.py").write_text(
+            (src / "src" / "gradflow" / "__init__.py").read_text() + "\n"
+        )
+        results.append(Result("rebuild after src/gradflow changed (everything re-runs)", build(src), "s"))
+    return results
+
+
+if __name__ == "__main__":
+    results = main()
+    print(table(results))
+    save("build", results)
