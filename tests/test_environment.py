@@ -60,3 +60,18 @@ def test_no_third_party_javascript_or_outputs_are_committed():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     assert not [f for f in files if f.endswith(".js")], "third-party JS comes from npm at build time, never from git"
     assert not [f for f in files if f.startswith(("_build/", ".venv/"))]
+
+
+def test_committed_notebooks_have_no_outputs():
+    import json
+    import subprocess
+
+    files = subprocess.run(
+        ["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        nb = json.loads((ROOT / name).read_text())
+        with_output = [i for i, c in enumerate(nb["cells"]) if c.get("outputs") or c.get("execution_count")]
+        assert not with_output, (
+            f"{name} is committed with outputs in cells {with_output}: clear them (outputs come from the build)"
+        )
