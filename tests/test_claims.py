@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from gradflow import claims
 
 CLAIMS = claims.CLAIMS
