@@ -7,15 +7,25 @@
   Without them the build falls back to the CDNs and says so.
 - jupyter-cache hashes only notebook code, so the execution cache is cleared
   whenever the `gradflow` sources change.
-- The claims page is generated from `gradflow.claims`.
+- The claims page is generated from `gradflow.claims`; the execution-status page
+  lists the versions of the packages the build used.
+- Every chapter's executed notebook is offered for download (`.ipynb`) beside its
+  `.md` source.
+- One setting, `repository: url:` in `_config.yml`, turns on the repository and
+  issues buttons and the Binder and Colab launch buttons; while it is empty they stay off.
+- The site's own CSS (`_assets/css/`): figures and explorers as white cards in dark mode.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import platform
 import shutil
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -23,7 +33,32 @@ from sphinx.util import logging
 LOGGER = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "_vendor"
+CSS_DIR = ROOT / "_assets" / "css"
 CLAIMS_MARKER = "<!-- claims-table -->"
+VERSIONS_MARKER = "<!-- build-versions -->"
+GENERATED_MARKERS = (CLAIMS_MARKER, VERSIONS_MARKER)
+# Packages whose versions the execution-status page reports (the build's own environment,
+# which is also the kernel's).
+VERSION_PACKAGES = ("jax", "jaxlib", "optax", "numpy", "matplotlib", "ipywidgets", "jupyter-book", "myst-nb", "sphinx")
+# Not part of the book even though they may hold Markdown (tool caches, test output).
+EXTRA_EXCLUDES = (".*", "**/.*", "test-artifacts")
+# The Jupyter widgets manager typesets widget text with the MathJax 2 API (`MathJax.Hub.Queue`), which
+# MathJax 3 lacks: every widget label then throws. This maps those calls onto MathJax 3's typesetPromise.
+# MathJax (a deferred script) has replaced its config object by the time DOMContentLoaded fires, and this
+# listener is registered before the widget manager's own.
+MATHJAX2_SHIM = """document.addEventListener("DOMContentLoaded", function () {
+  var mj = window.MathJax;
+  if (!mj || mj.Hub || !mj.startup) return;
+  mj.Hub = {Queue: function () {
+    Array.prototype.forEach.call(arguments, function (job) {
+      if (!Array.isArray(job) || job[0] !== "Typeset" || !job[2]) return;
+      mj.startup.promise.then(function () { return mj.typesetPromise([job[2]]); })
+        .catch(function (err) { console.warn("MathJax could not typeset a widget:", err); });
+    });
+  }};
+});"""
+BINDER_URL = "https://mybinder.org"
+COLAB_URL = "https://colab.research.google.com"
 
 
 def source_hash(src: Path = ROOT / "src" / "gradflow") -> str:
@@ -66,8 +101,69 @@ def _offline_assets(app: Sphinx) -> None:
     }
 
 
+def versions_markdown() -> str:
+    """A Markdown table of the Python and package versions this build runs with."""
+    rows = [f"| Python | {platform.python_version()} |"]
+    for name in VERSION_PACKAGES:
+        try:
+            rows.append(f"| {name} | {metadata.version(name)} |")
+        except metadata.PackageNotFoundError:
+            rows.append(f"| {name} | not installed |")
+    return "\n".join(["| Package | Version |", "|---|---|", *rows])
+
+
+def repository_buttons(theme_options: dict[str, Any]) -> dict[str, Any]:
+    """Theme options with the repository-driven buttons filled in.
+
+    With `repository_url` set, the repository, issues and edit buttons are shown, and
+    Binder and Colab launch buttons are offered (unless `_config.yml` names other hubs);
+    with it empty, every one of them stays off, so the site holds no placeholder URLs.
+    """
+    options = dict(theme_options)
+    launch = dict(options.get("launch_buttons") or {})
+    url = (options.get("repository_url") or "").strip()
+    if url:
+        options.update(use_repository_button=True, use_issues_button=True, use_edit_page_button=True)
+        launch["binderhub_url"] = launch.get("binderhub_url") or BINDER_URL
+        launch["colab_url"] = launch.get("colab_url") or COLAB_URL
+    else:
+        options.update(use_repository_button=False, use_issues_button=False, use_edit_page_button=False)
+        for key in ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url"):
+            launch[key] = ""
+        launch["thebe"] = False
+    options["launch_buttons"] = launch
+    return options
+
+
+def colab_notebook_url(repository_url: str, branch: str, pagename: str, colab_url: str = COLAB_URL) -> str:
+    """Colab link to a chapter's built notebook, published with the site on `branch` (e.g. gh-pages).
+
+    Colab opens only `.ipynb` files from GitHub; the chapters are `.md`, so Colab gets the
+    executed notebook the build writes to `_sources/<page>.ipynb` of the published site.
+    """
+    path = repository_url.rstrip("/").removesuffix(".git").split("github.com/")[-1]
+    return f"{colab_url.rstrip('/')}/github/{path}/blob/{branch}/_sources/{pagename}.ipynb"
+
+
+def install_cell(repository_url: str) -> dict[str, Any]:
+    """A first code cell for the downloadable notebook: installs `gradflow` where it is missing (e.g. on Colab)."""
+    source = (
+        "# Where the course library is not installed (Colab, a fresh kernel), install it from the repository first.\n"
+        "import importlib.util\n"
+        "\n"
+        'if importlib.util.find_spec("gradflow") is None:\n'
+        f'    get_ipython().run_line_magic("pip", "install --quiet \'gradflow @ git+{repository_url}\'")'
+    )
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+
+
 def _config_inited(app: Sphinx, config) -> None:
     os.environ["GRADFLOW_STATIC_EXPLORERS"] = "1"
+    config.exclude_patterns = [*config.exclude_patterns, *EXTRA_EXCLUDES]
+    config.html_theme_options = repository_buttons(config.html_theme_options)
+    if CSS_DIR.is_dir():
+        config.html_static_path = [*config.html_static_path, str(CSS_DIR)]
+        config.html_css_files = [*config.html_css_files, "gradflow.css"]
     _offline_assets(app)
     _invalidate_cache(app)
 
@@ -77,9 +173,93 @@ def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         from gradflow.claims import claims_markdown
 
         source[0] = source[0].replace(CLAIMS_MARKER, claims_markdown())
+    if VERSIONS_MARKER in source[0]:
+        source[0] = source[0].replace(VERSIONS_MARKER, versions_markdown())
+
+
+def _generated_docs(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """Pages with generated content are re-read on every build (claims and versions may change)."""
+    found = []
+    for docname in env.found_docs:
+        path = Path(env.doc2path(docname))
+        if path.suffix == ".md" and docname not in added | changed:
+            text = path.read_text(encoding="utf-8")
+            if any(marker in text for marker in GENERATED_MARKERS):
+                found.append(docname)
+    return found
+
+
+def _is_notebook(app: Sphinx, pagename: str) -> bool:
+    return "kernelspec" in app.env.metadata.get(pagename, {})
+
+
+def _notebook_download(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Offer the executed notebook (`.ipynb`) in the page's download menu, beside the `.md` source."""
+    if doctree is None or not _is_notebook(app, pagename) or context.get("ipynb_source"):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.exists():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    url = (app.config.html_theme_options.get("repository_url") or "").strip()
+    if url:
+        notebook = json.loads(executed.read_text(encoding="utf-8"))
+        notebook["cells"].insert(0, install_cell(url))
+        target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def _strip_thebe(app: Sphinx, doctree, docname: str) -> None:
+    """With Thebe off, drop the per-page Thebe config sphinx-thebe appends (it names a placeholder Binder repo)."""
+    if app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
+        return
+    from docutils import nodes
+
+    for node in list(doctree.findall(nodes.raw)):
+        text = node.astext()
+        if "x-thebe-config" in text or text.startswith("<script>kernelName ="):
+            node.parent.remove(node)
+
+
+def _page_polish(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Runs after the theme has built its header buttons."""
+    options = app.config.html_theme_options
+    # sphinx-thebe puts a CDN URL and its loader on every page; with Thebe off they are never used.
+    if not options.get("launch_buttons", {}).get("thebe"):
+        context["script_files"] = [
+            js
+            for js in context.get("script_files", [])
+            if not (getattr(js, "filename", None) or "").endswith("sphinx-thebe.js")
+            and "THEBE_JS_URL" not in (getattr(js, "attributes", {}) or {}).get("body", "")
+        ]
+        context["css_files"] = [
+            css
+            for css in context.get("css_files", [])
+            if not (getattr(css, "filename", "") or "").endswith("sphinx-thebe.css")
+        ]
+    # Colab opens only .ipynb files from GitHub: point it at the built notebook of the published site.
+    url = (options.get("repository_url") or "").strip()
+    if url and context.get("ipynb_source"):
+        branch = app.config.gradflow_colab_branch
+        colab = options["launch_buttons"]["colab_url"]
+        for group in context.get("header_buttons", []):
+            for button in group.get("buttons", []) if group.get("label") == "launch-buttons" else []:
+                if button.get("text") == "Colab":
+                    button["url"] = colab_notebook_url(url, branch, pagename, colab)
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("gradflow_colab_branch", "gh-pages", "html")
+    app.add_js_file(None, body=MATHJAX2_SHIM)
     app.connect("config-inited", _config_inited)
     app.connect("source-read", _source_read)
+    app.connect("env-get-outdated", _generated_docs)
+    app.connect("doctree-resolved", _strip_thebe, priority=600)
+    # sphinx-book-theme resets its header buttons at priority 500 and builds them at 501:
+    # the notebook download must be known in between.
+    app.connect("html-page-context", _notebook_download, priority=500)
+    app.connect("html-page-context", _page_polish, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
