@@ -100,3 +100,25 @@ def test_every_initializer_name_works():
     for name in INITIALIZERS:
         w = init_weight(KEY, (16, 8), name)
         assert w.shape == (16, 8) and bool(jnp.all(jnp.isfinite(w)))
+
+
+def test_init_stack_stacks_one_draw_per_key():
+    from gradflow.networks import init_stack
+
+    spec = MLP(3, 4, 2, 2, batch_norm=True)
+    keys = jax.random.split(KEY, 3)
+    stacked = init_stack(keys, spec, 0.5)
+    assert stacked["dense_02"]["W"].shape == (3, 4, 4) and stacked["bn_01"]["gamma"].shape == (3, 4)
+    np.testing.assert_array_equal(stacked["dense_01"]["W"][2], init_mlp(keys[2], spec, 0.5)["dense_01"]["W"])
+    with pytest.raises(ValueError, match="1-D array of PRNG keys"):
+        init_stack(KEY, spec)
+
+
+@pytest.mark.parametrize("init", ["he", "orthogonal", "xavier_uniform"])
+def test_init_mlp_draws_each_layer_from_its_own_key(init):
+    """init_mlp draws the hidden layers in one vmapped call; the values must equal one draw per layer."""
+    spec = MLP(5, 8, 4, 3, init=init)
+    params = init_mlp(KEY, spec, 0.7)
+    keys = jax.random.split(KEY, spec.depth + 1)
+    for k, name, shape in zip(keys, spec.layer_names, zip(spec.sizes[:-1], spec.sizes[1:], strict=True), strict=True):
+        np.testing.assert_array_equal(params[name]["W"], init_weight(k, shape, init, 0.7), err_msg=name)

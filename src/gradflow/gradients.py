@@ -36,6 +36,13 @@ def named_leaves(tree) -> dict[str, Array]:
     return {path_name(p): leaf for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
+def norm(x: Array) -> Array:
+    """Frobenius norm that does not underflow: rescaled by max|x| first (float32 squares of 1e-20 are 0)."""
+    scale = jnp.max(jnp.abs(x))
+    safe = jnp.where(scale > 0, scale, 1.0)
+    return jnp.where(scale > 0, safe * jnp.linalg.norm(x / safe), 0.0)
+
+
 @partial(jax.jit, static_argnames=("spec", "loss"))
 def backprop_signal(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_entropy") -> Array:
     """Norm of the backprop signal ||dL/dh_l|| for l = 0 (input) .. depth, shape (depth + 1,).
@@ -44,14 +51,14 @@ def backprop_signal(spec: MLP, params: Params, x: Array, y: Array, loss: str = "
     """
     probes = [jnp.zeros((x.shape[0], n), x.dtype) for n in spec.sizes[:-1]]
     grads = jax.grad(lambda p: loss_fn(spec, params, x, y, loss, probes=p))(probes)
-    return jnp.stack([jnp.linalg.norm(g) for g in grads])
+    return jnp.stack([norm(g) for g in grads])
 
 
 @partial(jax.jit, static_argnames=("spec", "loss"))
 def weight_gradient_norms(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_entropy") -> Array:
     """||dL/dW_l|| for each dense layer, hidden ones then output, shape (depth + 1,)."""
     grads = jax.grad(lambda p: loss_fn(spec, p, x, y, loss))(params)
-    return jnp.stack([jnp.linalg.norm(grads[name]["W"]) for name in spec.layer_names])
+    return jnp.stack([norm(grads[name]["W"]) for name in spec.layer_names])
 
 
 def weight_norms(spec: MLP, params: Params) -> Array:

@@ -10,6 +10,20 @@ logits of shape (batch, out_dim).
 The hidden activations h_0 = x, h_1, ..., h_depth are returned on request, and
 ``forward`` accepts additive zero "probes" on them: the gradient of the loss
 with respect to a probe is the backprop signal dL/dh_l (see ``gradients``).
+
+Two options compose with any activation and initializer (both off by default):
+
+* ``batch_norm=True``: each hidden layer normalizes its pre-activations over the
+  batch, h_l = f(BN(h_{l-1} W_l + b_l)), with parameters ``"bn_01": {"gamma",
+  "beta"}``, ... and running averages in a separate ``state`` pytree
+  (:func:`init_state`); see :mod:`gradflow.batchnorm`.
+* ``residual=True``: hidden layers 2..depth become residual blocks,
+  h_l = h_{l-1} + alpha * F(h_{l-1}) with F(h) = f(h) W_l + b_l (with batch
+  norm, F(h) = BN(f(h) W_l + b_l)); layer 1 maps the input to the width as
+  before. ``branch_scale`` is alpha (a number, or ``"inv_sqrt_depth"`` for
+  1/sqrt(number of blocks)) and ``zero_branch=True`` starts each branch's last
+  layer at zero (W_l, or with batch norm its gamma, as Goyal et al. 2017 do), so
+  every block is the identity at first.
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ import jax.numpy as jnp
 import optax
 
 from gradflow import activations as act
+from gradflow import batchnorm as bnorm
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
 from gradflow.initializers import check_initializer, init_weight
 
@@ -28,11 +43,17 @@ Array = jax.Array
 Params = dict[str, dict[str, Array]]
 
 LOSSES = ("cross_entropy", "mse")
+BRANCH_SCALES = ("inv_sqrt_depth",)
+"""Named branch scales; any positive number is accepted too."""
 
 
 @dataclass(frozen=True)
 class MLP:
-    """Static description of an MLP: sizes, activation and initializer names."""
+    """Static description of an MLP: sizes, activation and initializer names, and options.
+
+    ``batch_norm``, ``residual``, ``branch_scale`` and ``zero_branch`` are described
+    in the module docstring; residual nets need depth >= 2.
+    """
 
     in_dim: int
     width: int
@@ -40,6 +61,10 @@ class MLP:
     out_dim: int
     activation: str = "relu"
     init: str = "he"
+    batch_norm: bool = False
+    residual: bool = False
+    branch_scale: float | str = 1.0
+    zero_branch: bool = False
 
     def __post_init__(self) -> None:
         positive_int("in_dim", self.in_dim)
@@ -48,6 +73,34 @@ class MLP:
         positive_int("out_dim", self.out_dim)
         act.check_activation(self.activation)
         check_initializer(self.init)
+        for flag in ("batch_norm", "residual", "zero_branch"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"{flag} must be True or False; got {getattr(self, flag)!r}")
+        if isinstance(self.branch_scale, str):
+            choice("branch_scale", self.branch_scale, BRANCH_SCALES)
+        else:
+            finite_float("branch_scale", self.branch_scale, positive=True, allow_zero=False)
+        if not self.residual and (self.zero_branch or self.branch_scale != 1.0):
+            raise ValueError("branch_scale and zero_branch only apply to residual nets; pass residual=True")
+        if self.residual and self.depth < 2:
+            raise ValueError(f"a residual MLP needs depth >= 2 (layer 1 maps in_dim to width); got depth {self.depth}")
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of residual blocks (depth - 1), or 0 for a plain net."""
+        return self.depth - 1 if self.residual else 0
+
+    @property
+    def branch_gain(self) -> float:
+        """The factor alpha that multiplies each residual branch."""
+        if self.branch_scale == "inv_sqrt_depth":
+            return 1.0 / self.n_blocks**0.5
+        return float(self.branch_scale)
+
+    @property
+    def bn_names(self) -> tuple[str, ...]:
+        """Names of the batch-norm layers (``"bn_01"`` .. one per hidden layer), or () without batch norm."""
+        return tuple(f"bn_{i:02d}" for i in range(1, self.depth + 1)) if self.batch_norm else ()
 
     @property
     def layer_names(self) -> tuple[str, ...]:
@@ -65,21 +118,117 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
 
     The output layer uses the same rule as the hidden layers. ``scale`` may be
     traced (``vmap`` over scales); a concrete scale must be finite and >= 0.
+    With ``spec.batch_norm`` each hidden layer also gets ``"bn_NN": {"gamma": ones,
+    "beta": zeros}``; with ``spec.zero_branch`` the residual blocks' W start at zero.
     """
     if not isinstance(spec, MLP):
         raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
     if is_concrete(scale):
         finite_float("scale", scale, positive=True)
     keys = jax.random.split(key, spec.depth + 1)
+    # Hidden layers 2..depth share one shape: draw them in one vmapped call (bitwise the same
+    # values as one call per layer, and far fewer operations to run or compile for deep nets).
+    draw = lambda k, n_in, n_out: init_weight(k, (n_in, n_out), spec.init, scale)
+    weights = [draw(keys[0], spec.in_dim, spec.width)]
+    if spec.depth > 1:
+        weights += list(jax.vmap(lambda k: draw(k, spec.width, spec.width))(keys[1:-1]))
+    weights.append(draw(keys[-1], spec.width, spec.out_dim))
     params: Params = {}
-    for k, name, n_in, n_out in zip(keys, spec.layer_names, spec.sizes[:-1], spec.sizes[1:], strict=True):
-        params[name] = {"W": init_weight(k, (n_in, n_out), spec.init, scale), "b": jnp.zeros((n_out,), jnp.float32)}
+    for w, name in zip(weights, spec.layer_names, strict=True):
+        params[name] = {"W": w, "b": jnp.zeros((w.shape[1],), jnp.float32)}
+    for name in spec.bn_names:
+        params[name] = bnorm.init_bn(spec.width)
+    if spec.zero_branch:  # each block's last layer starts at zero: W, or with batch norm its gamma
+        for name, bn_name in zip(spec.layer_names[1:-1], spec.bn_names[1:] or (None,) * spec.n_blocks, strict=True):
+            if bn_name:
+                params[bn_name]["gamma"] = jnp.zeros_like(params[bn_name]["gamma"])
+            else:
+                params[name]["W"] = jnp.zeros_like(params[name]["W"])
     return params
+
+
+def init_stack(keys: Array, spec: MLP, scale: float = 1.0) -> Params:
+    """Parameters for each key in ``keys`` (n,), stacked along a new leading axis of size n.
+
+    Feed the result to ``jax.vmap`` to run one experiment over several seeds.
+    The draws happen one key at a time outside ``jit``: compiling a ``vmap`` of
+    the initializers (truncated normals, one per layer) costs far more than drawing.
+    """
+    if getattr(keys, "ndim", None) != 1:
+        raise ValueError(
+            f"keys must be a 1-D array of PRNG keys (jax.random.split); got {getattr(keys, 'shape', keys)!r}"
+        )
+    draws = [init_mlp(k, spec, scale) for k in keys]
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *draws)
+
+
+State = dict[str, dict[str, Array]]
+
+
+def init_state(spec: MLP) -> State:
+    """Batch-norm running averages ``{"bn_01": {"mean": (width,), "var": (width,)}, ...}``; ``{}`` without batch norm."""
+    if not isinstance(spec, MLP):
+        raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
+    return {name: bnorm.init_bn_state(spec.width) for name in spec.bn_names}
 
 
 def _check_input(spec: MLP, x: Array) -> None:
     if getattr(x, "ndim", None) != 2 or x.shape[1] != spec.in_dim:
         raise ValueError(f"x must have shape (batch, {spec.in_dim}); got {getattr(x, 'shape', type(x).__name__)}")
+
+
+def apply(
+    spec: MLP,
+    params: Params,
+    x: Array,
+    state: State | None = None,
+    train: bool = True,
+    probes: list[Array] | None = None,
+    momentum: float = bnorm.MOMENTUM,
+) -> tuple[Array, list[Array], State]:
+    """Logits (batch, out_dim), activations [h_0, ..., h_depth] and the new batch-norm state.
+
+    With batch norm, ``train=True`` normalizes by batch statistics and moves the
+    running averages (starting from ``state``, or :func:`init_state` if None);
+    ``train=False`` normalizes by the running averages in ``state`` (required)
+    and returns it unchanged. Without batch norm the state is ``{}``.
+    """
+    _check_input(spec, x)
+    if spec.batch_norm and not train and state is None:
+        raise ValueError("eval mode (train=False) needs the running averages: pass state=")
+    if state is None:
+        state = init_state(spec)
+    elif spec.batch_norm and set(state) != set(spec.bn_names):
+        raise ValueError(f"state must have the keys {list(spec.bn_names)}; got {sorted(state)}")
+    f = act.get(spec.activation)
+    gain = spec.branch_gain if spec.residual else 1.0
+
+    def layer(h, w, b, bn, bn_state, residual: bool):
+        """One hidden layer (or residual block); returns h_l and the layer's new BN state."""
+        u = (f(h) if residual else h) @ w + b
+        if spec.batch_norm:
+            if train:
+                u, bn_state = bnorm.bn_train(u, bn, bn_state, momentum)
+            else:
+                u = bnorm.bn_eval(u, bn, bn_state)
+        return (h + gain * u if residual else f(u)), bn_state
+
+    h = x if probes is None else x + probes[0]
+    hs = [h]
+    new_state: State = {}
+    for i, name in enumerate(spec.layer_names[:-1], start=1):
+        bn_name = spec.bn_names[i - 1] if spec.batch_norm else None
+        bn, bn_state = (params[bn_name], state[bn_name]) if bn_name else ({}, {})
+        p = params[name]
+        h, bn_state = layer(h, p["W"], p["b"], bn, bn_state, spec.residual and i > 1)
+        if bn_name:
+            new_state[bn_name] = bn_state
+        if probes is not None:
+            h = h + probes[i]
+        hs.append(h)
+    out = params["output"]
+    logits = h @ out["W"] + out["b"]
+    return logits, hs, (new_state if train else state)
 
 
 def forward(
@@ -88,32 +237,36 @@ def forward(
     x: Array,
     probes: list[Array] | None = None,
     return_activations: bool = False,
+    state: State | None = None,
+    train: bool = True,
 ) -> Array | tuple[Array, list[Array]]:
     """Logits (batch, out_dim) of the MLP; optionally also [h_0, ..., h_depth].
 
     ``probes``, if given, is a list of depth + 1 arrays added to h_0..h_depth
     (pass zeros and differentiate with respect to them to get dL/dh_l).
+    With batch norm, train mode (the default) uses batch statistics; pass
+    ``state`` and ``train=False`` for eval mode (see :func:`apply`).
     """
-    _check_input(spec, x)
-    f = act.get(spec.activation)
-    h = x if probes is None else x + probes[0]
-    hs = [h]
-    for i, name in enumerate(spec.layer_names[:-1], start=1):
-        layer = params[name]
-        h = f(h @ layer["W"] + layer["b"])
-        if probes is not None:
-            h = h + probes[i]
-        hs.append(h)
-    out = params["output"]
-    logits = h @ out["W"] + out["b"]
+    logits, hs, _ = apply(spec, params, x, state=state, train=train, probes=probes)
     return (logits, hs) if return_activations else logits
 
 
 def loss_fn(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_entropy", probes=None) -> Array:
     """Mean loss over the batch: softmax cross-entropy on integer labels ``y`` (batch,),
-    or mean squared error against targets ``y`` (batch, out_dim)."""
+    or mean squared error against targets ``y`` (batch, out_dim). Batch norm in train mode."""
+    return loss_and_state(spec, params, None, x, y, loss, probes)[0]
+
+
+def loss_and_state(
+    spec: MLP, params: Params, state: State | None, x: Array, y: Array, loss: str = "cross_entropy", probes=None
+) -> tuple[Array, State]:
+    """(mean loss, new batch-norm state) in train mode; differentiate with ``has_aux=True``."""
     choice("loss", loss, LOSSES)
-    logits = forward(spec, params, x, probes=probes)
+    logits, _, new_state = apply(spec, params, x, state=state, train=True, probes=probes)
+    return _loss(logits, x, y, loss), new_state
+
+
+def _loss(logits: Array, x: Array, y: Array, loss: str) -> Array:
     if loss == "cross_entropy":
         if y.ndim != 1 or y.shape[0] != x.shape[0]:
             raise ValueError(f"labels y must have shape ({x.shape[0]},) to match x; got {y.shape}")
@@ -123,6 +276,10 @@ def loss_fn(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_en
     return jnp.mean((logits - y) ** 2)
 
 
-def accuracy(spec: MLP, params: Params, x: Array, y: Array) -> Array:
-    """Fraction of rows of ``x`` whose arg-max logit equals the integer label ``y``."""
-    return jnp.mean(jnp.argmax(forward(spec, params, x), axis=-1) == y)
+def accuracy(spec: MLP, params: Params, x: Array, y: Array, state: State | None = None) -> Array:
+    """Fraction of rows of ``x`` whose arg-max logit equals the integer label ``y``.
+
+    With ``state`` (batch-norm running averages) the net runs in eval mode.
+    """
+    logits = forward(spec, params, x, state=state, train=state is None)
+    return jnp.mean(jnp.argmax(logits, axis=-1) == y)

@@ -1,5 +1,9 @@
 """A jitted training loop over ``lax.scan`` that records the loss, per-layer
-gradient norms and weight norms at every step."""
+gradient norms and weight norms at every step.
+
+Nets with batch norm carry their running averages in a ``state`` pytree
+(:func:`gradflow.networks.init_state`), threaded through the scan beside the
+parameters and returned when passed in."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from gradflow._checks import positive_int
-from gradflow.networks import MLP, Params, loss_fn
+from gradflow.networks import MLP, Params, State, init_state, loss_and_state
 
 Array = jax.Array
 
@@ -38,27 +42,29 @@ def _layer_norms(spec: MLP, tree: Params) -> Array:
 
 
 @partial(jax.jit, static_argnames=("spec", "optimizer", "steps", "batch_size", "loss"))
-def _train(spec, params, x, y, key, optimizer, steps, batch_size, loss):
+def _train(spec, params, state, x, y, key, optimizer, steps, batch_size, loss):
     opt_state = optimizer.init(params)
     start = params
     start_norms = _layer_norms(spec, start)
 
     def step(carry, k):
-        params, opt_state = carry
+        params, state, opt_state = carry
         if batch_size is None:
             xb, yb = x, y
         else:
             idx = jax.random.choice(k, x.shape[0], (batch_size,), replace=False)
             xb, yb = x[idx], y[idx]
-        value, grads = jax.value_and_grad(lambda p: loss_fn(spec, p, xb, yb, loss))(params)
+        (value, state), grads = jax.value_and_grad(
+            lambda p: loss_and_state(spec, p, state, xb, yb, loss), has_aux=True
+        )(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         w_norms = _layer_norms(spec, params)
         moved = _layer_norms(spec, jax.tree.map(jnp.subtract, params, start)) / start_norms
         record = (value, _layer_norms(spec, grads), w_norms, _layer_norms(spec, updates) / w_norms, moved)
-        return (optax.apply_updates(params, updates), opt_state), record
+        return (optax.apply_updates(params, updates), state, opt_state), record
 
-    (params, _), records = jax.lax.scan(step, (params, opt_state), jax.random.split(key, steps))
-    return params, History(*records)
+    (params, state, _), records = jax.lax.scan(step, (params, state, opt_state), jax.random.split(key, steps))
+    return params, History(*records), state
 
 
 def train(
@@ -71,12 +77,17 @@ def train(
     key: Array | None = None,
     batch_size: int | None = None,
     loss: str = "cross_entropy",
-) -> tuple[Params, History]:
+    state: State | None = None,
+) -> tuple[Params, History] | tuple[Params, History, State]:
     """Train ``params`` for ``steps`` updates of ``optimizer``; return the final params and a History.
 
     Full-batch by default; with ``batch_size`` each step samples a minibatch
     (without replacement) using ``key``. The whole loop is one ``lax.scan``
     compiled once per (spec, optimizer, steps, batch_size, loss).
+    With ``state`` (batch-norm running averages from ``networks.init_state``)
+    the state is updated at every step and returned third: (params, history, state).
+    Without it, a batch-norm net still trains (batch statistics) but its running
+    averages are discarded.
     """
     positive_int("steps", steps)
     if batch_size is not None:
@@ -88,4 +99,11 @@ def train(
     if not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
     key = jax.random.key(0) if key is None else key
-    return _train(spec, params, x, y, key, optimizer, steps, batch_size, loss)
+    if state is None:
+        params, history, _ = _train(spec, params, init_state(spec), x, y, key, optimizer, steps, batch_size, loss)
+        return params, history
+    if not isinstance(state, dict) or set(state) != set(spec.bn_names):
+        raise ValueError(
+            f"state must be a dict with the keys {list(spec.bn_names)} (networks.init_state); got {state!r:.80}"
+        )
+    return _train(spec, params, state, x, y, key, optimizer, steps, batch_size, loss)

@@ -1,0 +1,141 @@
+"""Tests of the chapter 8 graded exercises (public and hidden).
+
+Hidden tests (``hidden=True``) are removed from the public copy shipped to students; keep their reference values
+inside the test functions so they are removed with them.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gradflow import recurrent as rec
+from gradflow.grading.checks import Suite, answer, close, expect, function, number
+
+suite = Suite(
+    "ch08",
+    {
+        "q1": "one LSTM step",
+        "q2": "how much signal is left?",
+        "q3": "where the RNN starts to explode",
+    },
+)
+SCALES = (0.5, 0.9, 1.0, 1.5, 2.0, 3.0)
+
+
+def _case(seed: int, batch: int, in_dim: int, hidden: int):
+    params = rec.init_rnn(jax.random.key(seed), "lstm", in_dim, hidden, 1)
+    cell = dict(params["cell"])
+    cell["b"] = jax.random.normal(jax.random.key(seed + 100), cell["b"].shape)
+    k = jax.random.split(jax.random.key(seed + 200), 3)
+    h = jnp.tanh(jax.random.normal(k[0], (batch, hidden)))
+    c = jax.random.normal(k[1], (batch, hidden))
+    x = jax.random.normal(k[2], (batch, in_dim))
+    return cell, h, c, x
+
+
+def _step(ns, cell, h, c, x):
+    out = function(ns, "lstm_step_by_hand")(cell["W_x"], cell["W_h"], cell["b"], h, c, x)
+    expect(out is not None, "lstm_step_by_hand returned None. Did you forget to `return h_new, c_new`?")
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "Return a pair (h_new, c_new), in that order.")
+    h_new, c_new = (np.asarray(a, np.float64) for a in out)
+    expect(h_new.shape == h.shape and c_new.shape == c.shape, f"h_new and c_new should both have shape {h.shape}.")
+    return h_new, c_new
+
+
+@suite.test("q1", points=1)
+def q1_shapes(ns):
+    """returns (h_new, c_new) of shape (batch, hidden)"""
+    _step(ns, *_case(0, 3, 2, 4))
+
+
+@suite.test("q1", points=1)
+def q1_cell_state(ns):
+    """c_new = f * c + i * g on a small example"""
+    cell, h, c, x = _case(1, 3, 2, 4)
+    _, c_new = _step(ns, cell, h, c, x)
+    ref = rec.lstm_step(cell, rec.LSTMState(h, c), x)
+    expect(
+        close(c_new, np.asarray(ref.c), 1e-4, 1e-5),
+        "c_new is wrong. Check the order of the gate blocks (i, f, g, o), that g uses tanh and the gates sigmoid, "
+        "and that the old cell state is multiplied by the forget gate f.",
+    )
+
+
+@suite.test("q1", points=1)
+def q1_output(ns):
+    """h_new = o * tanh(c_new) on a small example"""
+    cell, h, c, x = _case(2, 3, 2, 4)
+    h_new, _ = _step(ns, cell, h, c, x)
+    ref = rec.lstm_step(cell, rec.LSTMState(h, c), x)
+    expect(
+        close(h_new, np.asarray(ref.h), 1e-4, 1e-5),
+        "h_new is wrong: the output gate multiplies tanh of the NEW cell state (not of the old one, not of g).",
+    )
+
+
+@suite.test("q1", points=1, hidden=True)
+def q1_other_sizes(ns):
+    """right for other sizes, batch and biases"""
+    cell, h, c, x = _case(7, 5, 3, 6)
+    h_new, c_new = _step(ns, cell, h, c, x)
+    ref = rec.lstm_step(cell, rec.LSTMState(h, c), x)
+    expect(
+        close(c_new, np.asarray(ref.c), 1e-4, 1e-5) and close(h_new, np.asarray(ref.h), 1e-4, 1e-5),
+        "Wrong for other sizes: split the 4*hidden columns into four blocks of `hidden` columns "
+        "(use the shape of h, not a fixed number) and add the bias b.",
+    )
+
+
+@suite.test("q2", points=1)
+def q2_range(ns):
+    """ratio_50 is a number between 0 and 1"""
+    v = number(answer(ns, "ratio_50"), "ratio_50")
+    expect(v > 0, "A ratio of two norms is positive.")
+    expect(
+        v < 1,
+        "With sigma_max 0.9 the signal must shrink going back (Pascanu's bound): the ratio is below 1. "
+        "Did you divide the last step by the earlier one?",
+    )
+
+
+@suite.test("q2", points=1, hidden=True)
+def q2_value(ns):
+    """ratio_50 is right to 1%"""
+    v = number(answer(ns, "ratio_50"), "ratio_50")
+    params = rec.init_rnn(jax.random.key(1), "rnn", 2, 32, 1, recurrent_scale=0.9)
+    xs, ys = rec.adding_problem(0, 32, 140)
+    s = np.asarray(rec.hidden_signal("rnn", params, xs, ys), np.float64)
+    for off_by_one in (s[-50] / s[-1], s[-52] / s[-1]):
+        expect(not close(v, off_by_one, 1e-3), "Off by one step: index -1 is h_T, so 50 steps before it is index -51.")
+    expect(
+        v <= 0.9**50 * 1.0001, "Your ratio exceeds the bound 0.9^50: check the network (key 1, recurrent_scale 0.9)."
+    )
+    expect(close(v, s[-51] / s[-1], 1e-2), "Not the expected value: use exactly the parameters and sequences given.")
+
+
+@suite.test("q3", points=1)
+def q3_on_slider(ns):
+    """smallest_exploding_scale is one of the slider's values above 1"""
+    v = number(answer(ns, "smallest_exploding_scale"), "smallest_exploding_scale")
+    expect(any(close(v, s, 1e-9) for s in SCALES), f"Pick one of the slider's values {list(SCALES)}.")
+    expect(v > 1, "Pascanu's bound: with sigma_max at most 1 (and |tanh'| <= 1) the signal cannot grow.")
+
+
+@suite.test("q3", points=1, hidden=True)
+def q3_value(ns):
+    """smallest_exploding_scale is right"""
+    v = number(answer(ns, "smallest_exploding_scale"), "smallest_exploding_scale")
+    xs, ys = rec.adding_problem(0, 32, 140)
+
+    def at100(scale):
+        p = rec.init_rnn(jax.random.key(1), "rnn", 2, 32, 1, recurrent_scale=scale)
+        s = np.asarray(rec.hidden_signal("rnn", p, xs, ys), np.float64)
+        return s[-101] / s[-1]
+
+    want = min(s for s in SCALES if at100(s) > 1)
+    expect(not (v > want), "A smaller value on the slider already makes the signal 100 steps back exceed the last one.")
+    expect(
+        close(v, want, 1e-9),
+        "At that scale the signal 100 steps back is still smaller than at the end: "
+        "read the title of the frame (input scale 1).",
+    )

@@ -1,0 +1,308 @@
+"""The verdict: vanishing, exploding, non-finite or healthy, with reasons, thresholds and fixes.
+
+The rules, in words (each threshold is a module constant):
+
+* **non-finite**: the loss, a parameter, an activation or a gradient holds NaN
+  or inf. The report names where it first appears: the first layer of the
+  forward pass, or for gradients the layer nearest the output (backprop runs
+  from the output, so that is where the NaN was made).
+* **exploding / vanishing** are judged first from the **backprop signal**
+  ||dL/dh_l|| across depth (or time): if the signal at the first tapped layer
+  is more than ``SIGNAL_RATIO`` (1000) times the last one's, it explodes;
+  less than 1/1000, it vanishes. This works for every activation. The
+  **weight gradients** alone are not enough: in a ReLU net a bad weight scale
+  multiplies all layers' weight gradients by the same factor, so their
+  first/last ratio stays near one (chapters 3 and 5). They still catch
+  saturating nets (sigmoid, tanh), whose first layers' gradient-to-weight
+  ratios fall far below the last ones': below 1/``GRAD_RATIO`` is vanishing,
+  above ``GRAD_RATIO`` exploding.
+* With an **optimizer**, the update-to-weight ratio of one step (healthy
+  about 1e-3, Karpathy): above ``UPDATE_HIGH`` (0.1) in any layer, one step
+  rewrites a tenth of that layer: exploding (or far too large a learning
+  rate); below ``UPDATE_LOW`` (1e-5) in every layer, training is frozen.
+* **Dead or saturated units**: more than ``UNIT_FRACTION`` (half) of a
+  layer's ReLU units dead on the whole batch, or of its sigmoid/tanh outputs
+  saturated (derivative below 10% of its maximum), blocks most of the
+  gradient through that layer: vanishing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gradflow.diagnostics.report import Report
+
+SIGNAL_RATIO = 1e3
+GRAD_RATIO = 1e3
+UPDATE_HIGH = 1e-1
+UPDATE_LOW = 1e-5
+UPDATE_HEALTHY = 1e-3
+UNIT_FRACTION = 0.5
+
+STATUSES = ("non-finite", "exploding", "vanishing", "healthy")
+
+CHAPTERS: dict[int, tuple[str, str]] = {
+    3: ("Chain-rule products", "03_chain_rule_products"),
+    4: ("Activation derivative bounds", "04_activation_derivatives"),
+    5: ("Initialization", "05_initialization"),
+    8: ("Recurrent networks, LSTMs and GRUs", "08_recurrent_networks"),
+    9: ("Exploding gradients and clipping", "09_exploding_gradients_clipping"),
+    10: ("Optimizers and learning-rate schedules", "10_optimizers_schedules"),
+    11: ("Diagnosing gradient problems", "11_diagnosing"),
+}
+"""Chapter number -> (title, file name without .md) for the links of the fixes (chapters published so far;
+a fix whose chapter is not yet in the course is named without a link)."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One piece of evidence: which rule fired (``status``), where (``layer``), in words."""
+
+    status: str
+    rule: str
+    layer: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A remedy from the course and the chapter that develops it."""
+
+    text: str
+    chapter: int
+
+    @property
+    def url(self) -> str | None:
+        """Relative URL of the chapter's page in the built book (None while the chapter is not published)."""
+        return f"../chapters/{CHAPTERS[self.chapter][1]}.html" if self.chapter in CHAPTERS else None
+
+    @property
+    def label(self) -> str:
+        """The chapter's MyST label, e.g. ``ch5``."""
+        return f"ch{self.chapter}"
+
+
+@dataclass
+class Verdict:
+    """``status`` (one of STATUSES), the ``layer`` it names, the ``reasons``, ``notes`` and ``fixes``."""
+
+    status: str
+    layer: str | None
+    reasons: list[Reason] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        where = f" (layer {self.layer})" if self.layer else ""
+        return f"{self.status}{where}"
+
+
+FIXES = {
+    "relu": Fix("Use ReLU-family activations (leaky ReLU, GELU): their derivative is 1 where active, not at most 1/4", 4),
+    "leaky": Fix("Use leaky ReLU, whose units never die, or a smaller learning rate", 4),
+    "init": Fix("Initialize by the fan-in: He for ReLU, Xavier/LeCun for tanh and sigmoid", 5),
+    "init_small": Fix("Use a smaller initial weight scale (Xavier/He), which keeps sigmoid and tanh in their linear middle", 5),
+    "bn": Fix("Add batch normalization between layers", 6),
+    "residual": Fix("Add residual connections h + F(h), which give the gradient a path around every layer", 7),
+    "lstm": Fix("Replace the plain RNN by an LSTM or GRU (forget-gate bias 1)", 8),
+    "clip": Fix("Clip the gradient by its global norm (optax.clip_by_global_norm); this does not help vanishing gradients", 9),
+    "lr_down": Fix("Lower the learning rate, or warm it up (optax schedules)", 10),
+    "adam": Fix("Use an adaptive optimizer (Adam) that rescales small gradients, while they stay well above its eps", 10),
+    "debug_nans": Fix("Find the operation that makes the NaN (log, sqrt, division, exp) at the named layer; "
+                      "jax.config.update('jax_debug_nans', True) stops at it", 11),
+}  # fmt: skip
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.1e}"
+
+
+def _signal_series(report: Report) -> tuple[list[str], np.ndarray]:
+    names, values = [], []
+    for t in report.taps:
+        if t.signal is None:
+            continue
+        if t.indexed:
+            names += [f"{t.name}[{i}]" for i in range(len(t.signal))]
+        else:
+            names.append(t.name)
+        values += list(t.signal)
+    return names, np.asarray(values, dtype=float)
+
+
+def judge(report: Report) -> Verdict:
+    """Apply the rules of this module to ``report``."""
+    reasons: list[Reason] = []
+    notes: list[str] = []
+    _non_finite(report, reasons)
+    if not reasons:
+        _signal_rule(report, reasons)
+        _gradient_rule(report, reasons)
+        _update_rule(report, reasons, notes)
+        _unit_rule(report, reasons)
+    if not report.has_signal and not report.has_optimizer:
+        notes.append(
+            "Weight gradients only: a badly scaled ReLU net can pass these checks, because a bad scale moves every "
+            "layer's weight gradient by the same factor. Mark layers with tap() and pass activations=capture() "
+            "(backprop signal), or pass the optimizer (update-to-weight ratios)."
+        )
+    status = "healthy"
+    for candidate in STATUSES[:3]:
+        if any(r.status == candidate for r in reasons):
+            status = candidate
+            break
+    if status in ("exploding", "vanishing"):
+        # the backprop signal is the direct measurement: let it decide when it fired
+        signal = [r for r in reasons if r.rule == "signal"]
+        if signal:
+            status = signal[0].status
+    main = [r for r in reasons if r.status == status]
+    for r in reasons:
+        if r.status != status:
+            notes.append(f"Also: {r.text}")
+    # name the root cause: the first dead or saturated layer (the layers after it die with it), else the first reason
+    units = [r for r in main if r.rule in ("dead", "saturated")]
+    layer = units[0].layer if units else main[0].layer if main else None
+    return Verdict(status, layer, main, notes, _fixes(report, status, main))
+
+
+def _non_finite(report: Report, reasons: list[Reason]) -> None:
+    if report.nonfinite_params:
+        name = report.nonfinite_params[0]
+        reasons.append(Reason("non-finite", "params", name, f"the parameters already hold NaN/inf, first at {name}"))
+    bad_values = [t.name for t in report.taps if not t.value_finite]
+    if bad_values:
+        reasons.append(
+            Reason(
+                "non-finite",
+                "forward",
+                bad_values[0],
+                f"the forward pass first produces NaN/inf at layer {bad_values[0]}",
+            )
+        )
+    if not math.isfinite(report.loss):
+        reasons.append(Reason("non-finite", "loss", None, f"the loss is {report.loss}"))
+    if report.nonfinite_grads:
+        name = report.nonfinite_grads[-1]
+        reasons.append(Reason(
+            "non-finite", "gradient", name,
+            f"the weight gradient first becomes NaN/inf at {name} (counting back from the output, the way backprop runs); "
+            f"{len(report.nonfinite_grads)} parameter arrays have non-finite gradients",
+        ))  # fmt: skip
+    bad_signal = [t.name for t in report.taps if not t.signal_finite]
+    if bad_signal and not bad_values:
+        reasons.append(
+            Reason(
+                "non-finite", "signal", bad_signal[-1], f"the backprop signal first becomes NaN/inf at {bad_signal[-1]}"
+            )
+        )
+
+
+def _signal_rule(report: Report, reasons: list[Reason]) -> None:
+    names, s = _signal_series(report)
+    if len(s) < 2:
+        return
+    last = s[-1]
+    if last == 0:
+        return
+    rel = s / last
+    if rel[0] < 1 / SIGNAL_RATIO:
+        where = names[int(np.nonzero(rel < 1 / SIGNAL_RATIO)[0][-1])]
+        reasons.append(Reason(
+            "vanishing", "signal", where,
+            f"the backprop signal ||dL/dh|| at {names[0]} is {_fmt(rel[0])} times the one at {names[-1]} (threshold "
+            f"1/{SIGNAL_RATIO:.0f}); from {where} back it is below that threshold",
+        ))  # fmt: skip
+    elif rel[0] > SIGNAL_RATIO:
+        where = names[int(np.nonzero(rel > SIGNAL_RATIO)[0][-1])]
+        reasons.append(Reason(
+            "exploding", "signal", where,
+            f"the backprop signal ||dL/dh|| at {names[0]} is {_fmt(rel[0])} times the one at {names[-1]} (threshold "
+            f"{SIGNAL_RATIO:.0f}); from {where} back it is above that threshold",
+        ))  # fmt: skip
+
+
+def _gradient_rule(report: Report, reasons: list[Reason]) -> None:
+    layers = report.layers
+    if len(layers) < 2 or layers[-1].grad_ratio == 0:
+        return
+    rel = np.array([lay.grad_ratio for lay in layers]) / layers[-1].grad_ratio
+    first, last = layers[0].name, layers[-1].name
+    if rel[0] < 1 / GRAD_RATIO:
+        where = layers[int(np.nonzero(rel < 1 / GRAD_RATIO)[0][-1])].name
+        reasons.append(Reason(
+            "vanishing", "gradient", where,
+            f"the gradient-to-weight ratio of {first} is {_fmt(rel[0])} times that of {last} (threshold 1/{GRAD_RATIO:.0f}): "
+            f"with one learning rate, {first} learns that much slower",
+        ))  # fmt: skip
+    elif rel[0] > GRAD_RATIO:
+        reasons.append(Reason(
+            "exploding", "gradient", first,
+            f"the gradient-to-weight ratio of {first} is {_fmt(rel[0])} times that of {last} (threshold {GRAD_RATIO:.0f})",
+        ))  # fmt: skip
+
+
+def _update_rule(report: Report, reasons: list[Reason], notes: list[str]) -> None:
+    if not report.has_optimizer or not report.layers:
+        return
+    u = np.array([lay.update_ratio for lay in report.layers], dtype=float)
+    top = report.layers[int(np.argmax(u))].name
+    if u.max() > UPDATE_HIGH:
+        reasons.append(Reason(
+            "exploding", "update", top,
+            f"one optimizer step changes {top} by {_fmt(u.max())} of its norm (threshold {UPDATE_HIGH:g}; about "
+            f"{UPDATE_HEALTHY:g} is healthy)",
+        ))  # fmt: skip
+    elif u.max() < UPDATE_LOW:
+        reasons.append(Reason(
+            "vanishing", "update", top,
+            f"one optimizer step changes no layer by more than {_fmt(u.max())} of its norm (at {top}; threshold "
+            f"{UPDATE_LOW:g}, about {UPDATE_HEALTHY:g} is healthy): training is frozen",
+        ))  # fmt: skip
+    else:
+        med = float(np.median(u))
+        notes.append(f"Median update-to-weight ratio {_fmt(med)} per step (about {UPDATE_HEALTHY:g} is healthy).")
+
+
+def _unit_rule(report: Report, reasons: list[Reason]) -> None:
+    for t in report.taps:
+        if t.dead is not None and t.dead > UNIT_FRACTION:
+            reasons.append(Reason(
+                "vanishing", "dead", t.name,
+                f"{t.dead:.0%} of the ReLU units of {t.name} are dead (zero on the whole batch; threshold "
+                f"{UNIT_FRACTION:.0%}): no gradient flows through them",
+            ))  # fmt: skip
+        if t.saturated is not None and t.saturated > UNIT_FRACTION:
+            reasons.append(Reason(
+                "vanishing", "saturated", t.name,
+                f"{t.saturated:.0%} of the {t.kind} outputs of {t.name} are saturated (derivative below 10% of its "
+                f"maximum; threshold {UNIT_FRACTION:.0%})",
+            ))  # fmt: skip
+
+
+def _fixes(report: Report, status: str, reasons: list[Reason]) -> list[Fix]:
+    kinds = {t.kind for t in report.taps if t.kind}
+    recurrent = any(t.indexed for t in report.taps)
+    rules = {r.rule for r in reasons}
+    keys: list[str] = []
+    if status == "non-finite":
+        keys = ["debug_nans", "lr_down", "clip", "init"]
+    elif status == "exploding":
+        keys = ["clip", "lr_down", "init", "bn"] if recurrent else ["init", "lr_down", "clip", "bn"]
+    elif status == "vanishing":
+        if recurrent:
+            keys = ["lstm", "init"]
+        elif "dead" in rules:
+            keys = ["leaky", "init", "lr_down"]
+        elif "saturated" in rules:
+            keys = ["init_small", "relu", "bn"]
+        elif kinds and kinds <= {"relu"}:
+            keys = ["init", "bn", "residual"]
+        else:
+            keys = ["relu", "init", "bn", "residual", "adam"]
+    return [FIXES[k] for k in dict.fromkeys(keys)]

@@ -1,0 +1,369 @@
+"""Recurrent networks: vanilla RNN, LSTM and GRU cells, run over time with ``lax.scan``.
+
+Shapes: a batch of sequences ``xs`` is (T, batch, in_dim), time first; hidden
+states are (T, batch, hidden). Parameters are plain dicts::
+
+    {"cell": {"W_x": (in_dim, k*hidden), "W_h": (hidden, k*hidden), "b": (k*hidden,)},
+     "out": {"W": (hidden, out_dim), "b": (out_dim,)}}
+
+with k = 1 (rnn), 4 (lstm: gates i, f, g, o in that order) or 3 (gru: gates z, r, n).
+The equations (``*`` is the elementwise product, sigma the logistic sigmoid):
+
+- rnn:  h_t = tanh(x_t W_x + h_{t-1} W_h + b)
+- lstm: i, f, o = sigma(.), g = tanh(.), c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t)
+- gru (Cho et al. 2014): z, r = sigma(.), n = tanh(x_t W_xn + (r * h_{t-1}) W_hn + b_n),
+  h_t = z * h_{t-1} + (1 - z) * n
+
+The readout is linear on the last hidden state: y = h_T W_out + b_out.
+``run`` accepts additive zero ``probes`` on h_t: the gradient of the loss with
+respect to them is the backprop signal dL/dh_t (:func:`hidden_signal`).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gradflow._checks import choice, finite_float, positive_int
+
+Array = jax.Array
+Params = dict[str, dict[str, Array]]
+
+KINDS = ("rnn", "lstm", "gru")
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+"""Number of hidden-size blocks in W_x, W_h and b for each kind of cell."""
+
+
+def _check_kind(kind: object) -> str:
+    return choice("kind", kind, KINDS)
+
+
+def _orthogonal(z: np.ndarray) -> np.ndarray:
+    """The orthogonal factor of the square Gaussian matrix ``z``, signs fixed so it is Haar distributed."""
+    q, r = np.linalg.qr(z)
+    return q * np.sign(np.diag(r))
+
+
+def init_rnn(
+    key: Array,
+    kind: str,
+    in_dim: int,
+    hidden: int,
+    out_dim: int,
+    *,
+    recurrent_scale: float = 1.0,
+    input_scale: float = 1.0,
+    forget_bias: float = 1.0,
+) -> Params:
+    """Parameters of a one-layer recurrent network with a linear readout.
+
+    Every hidden x hidden block of ``W_h`` is an orthogonal matrix times
+    ``recurrent_scale``, so its largest singular value is exactly
+    ``recurrent_scale`` (for the rnn, sigma_max(W_hh) = recurrent_scale).
+    ``W_x`` is Gaussian with variance ``input_scale**2 / in_dim``; biases are zero
+    except the LSTM forget gate's, which is ``forget_bias`` (1 by default, as
+    Gers et al. 2000 and Jozefowicz et al. 2015 recommend). The readout is
+    Gaussian with variance 1 / hidden. All Gaussians come from one draw of
+    ``jax.random.normal(key, ...)``; the QR factorization runs in NumPy (float64),
+    which spares XLA compilations. (Under ``vmap``, scale with :func:`scale_recurrent`.)
+    """
+    kind = _check_kind(kind)
+    in_dim, hidden, out_dim = (
+        positive_int(n, v) for n, v in (("in_dim", in_dim), ("hidden", hidden), ("out_dim", out_dim))
+    )
+    recurrent_scale = finite_float("recurrent_scale", recurrent_scale, positive=True)
+    input_scale = finite_float("input_scale", input_scale, positive=True)
+    forget_bias = finite_float("forget_bias", forget_bias)
+    k = GATES[kind]
+    sizes = (k * hidden * hidden, in_dim * k * hidden, hidden * out_dim)
+    z = np.asarray(jax.random.normal(key, (sum(sizes),)), np.float64)
+    z_h, z_x, z_out = np.split(z, np.cumsum(sizes)[:-1])
+    blocks = z_h.reshape(k, hidden, hidden)
+    w_h = np.concatenate([_orthogonal(b) for b in blocks], axis=1) * recurrent_scale
+    w_x = z_x.reshape(in_dim, k * hidden) * (input_scale / np.sqrt(in_dim))
+    b = np.zeros(k * hidden)
+    if kind == "lstm":
+        b[hidden : 2 * hidden] = forget_bias
+    w_out = z_out.reshape(hidden, out_dim) / np.sqrt(hidden)
+    f32 = lambda a: jnp.asarray(a, jnp.float32)
+    return {"cell": {"W_x": f32(w_x), "W_h": f32(w_h), "b": f32(b)}, "out": {"W": f32(w_out), "b": jnp.zeros(out_dim)}}
+
+
+def rnn_step(cell: dict[str, Array], h: Array, x: Array) -> Array:
+    """One vanilla RNN step: h (batch, hidden), x (batch, in_dim) -> new h (batch, hidden)."""
+    return jnp.tanh(x @ cell["W_x"] + h @ cell["W_h"] + cell["b"])
+
+
+class LSTMState(NamedTuple):
+    """The LSTM's two state vectors, each (batch, hidden): output h and cell c."""
+
+    h: Array
+    c: Array
+
+
+def lstm_gates(cell: dict[str, Array], h: Array, x: Array) -> tuple[Array, Array, Array, Array]:
+    """The gates (i, f, g, o), each (batch, hidden), for input x and previous output h."""
+    a = x @ cell["W_x"] + h @ cell["W_h"] + cell["b"]
+    ai, af, ag, ao = jnp.split(a, 4, axis=-1)
+    return jax.nn.sigmoid(ai), jax.nn.sigmoid(af), jnp.tanh(ag), jax.nn.sigmoid(ao)
+
+
+def lstm_step(cell: dict[str, Array], state: LSTMState, x: Array) -> LSTMState:
+    """One LSTM step: c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t)."""
+    i, f, g, o = lstm_gates(cell, state.h, x)
+    c = f * state.c + i * g
+    return LSTMState(o * jnp.tanh(c), c)
+
+
+def gru_step(cell: dict[str, Array], h: Array, x: Array) -> Array:
+    """One GRU step (Cho et al. 2014): h_t = z * h_{t-1} + (1 - z) * n, shapes as :func:`rnn_step`."""
+    n_h = h.shape[-1]
+    ax = x @ cell["W_x"] + cell["b"]
+    w_h = cell["W_h"]
+    zr = jax.nn.sigmoid(ax[..., : 2 * n_h] + h @ w_h[:, : 2 * n_h])
+    z, r = zr[..., :n_h], zr[..., n_h:]
+    n = jnp.tanh(ax[..., 2 * n_h :] + (r * h) @ w_h[:, 2 * n_h :])
+    return z * h + (1.0 - z) * n
+
+
+def _check_xs(params: Params, xs: Array) -> None:
+    if not isinstance(params, dict) or "cell" not in params:
+        raise TypeError("params must be a dict from init_rnn with keys 'cell' and 'out'")
+    if getattr(xs, "ndim", None) != 3:
+        raise ValueError(f"xs must have shape (T, batch, in_dim); got shape {getattr(xs, 'shape', None)}")
+    if xs.shape[2] != params["cell"]["W_x"].shape[0]:
+        raise ValueError(f"xs has {xs.shape[2]} input features; the cell expects {params['cell']['W_x'].shape[0]}")
+
+
+def run(kind: str, params: Params, xs: Array, probes: Array | None = None, return_cells: bool = False):
+    """Hidden states h_1..h_T, shape (T, batch, hidden), of the network on ``xs`` (T, batch, in_dim).
+
+    The initial state is zero. ``probes`` (T, batch, hidden), if given, are added
+    to each h_t before it is passed on (zeros change nothing; their gradient is
+    dL/dh_t). With ``return_cells`` an LSTM also returns its cell states c_t
+    (T, batch, hidden) as a second value.
+    """
+    kind = _check_kind(kind)
+    _check_xs(params, xs)
+    cell = params["cell"]
+    n_h = cell["W_h"].shape[0]
+    batch = xs.shape[1]
+    if probes is None:
+        probes = jnp.zeros((xs.shape[0], batch, n_h), xs.dtype)
+    h0 = jnp.zeros((batch, n_h), xs.dtype)
+
+    if kind == "lstm":
+
+        def step(state, inputs):
+            x, p = inputs
+            new = lstm_step(cell, state, x)
+            new = LSTMState(new.h + p, new.c)
+            return new, (new.h, new.c)
+
+        _, (hs, cs) = jax.lax.scan(step, LSTMState(h0, h0), (xs, probes))
+        return (hs, cs) if return_cells else hs
+
+    cell_step = rnn_step if kind == "rnn" else gru_step
+
+    def step(h, inputs):
+        x, p = inputs
+        h = cell_step(cell, h, x) + p
+        return h, h
+
+    _, hs = jax.lax.scan(step, h0, (xs, probes))
+    return (hs, None) if return_cells else hs
+
+
+def predict(kind: str, params: Params, xs: Array, probes: Array | None = None) -> Array:
+    """Linear readout of the last hidden state: (batch, out_dim)."""
+    hs = run(kind, params, xs, probes)
+    return hs[-1] @ params["out"]["W"] + params["out"]["b"]
+
+
+def sequence_loss(kind: str, params: Params, xs: Array, ys: Array, probes: Array | None = None) -> Array:
+    """Mean squared error of :func:`predict` against targets ``ys`` (batch, out_dim)."""
+    return jnp.mean((predict(kind, params, xs, probes) - ys) ** 2)
+
+
+@partial(jax.jit, static_argnames=("kind",))
+def hidden_signal(kind: str, params: Params, xs: Array, ys: Array) -> Array:
+    """The backprop signal ||dL/dh_t|| for t = 1..T, shape (T,), L = :func:`sequence_loss`.
+
+    The norm is the Frobenius norm over the batch and hidden units. Because the
+    loss reads only h_T, dL/dh_t = (dh_T/dh_t)^T dL/dh_T: a product of T - t
+    step Jacobians applied to the signal at the end.
+    """
+    probes = jnp.zeros((xs.shape[0], xs.shape[1], params["cell"]["W_h"].shape[0]), xs.dtype)
+    grads = jax.grad(lambda p: sequence_loss(kind, params, xs, ys, p))(probes)
+    return jnp.sqrt(jnp.sum(grads**2, axis=(1, 2)))
+
+
+def stack_params(params: list[Params]) -> Params:
+    """Stack a list of parameter dicts along a new leading axis (for ``vmap``)."""
+    if not params:
+        raise ValueError("stack_params needs at least one parameter dict")
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *params)
+
+
+def scale_recurrent(params: Params, scale: float | Array) -> Params:
+    """``params`` with the recurrent matrix W_h multiplied by ``scale``.
+
+    For parameters from :func:`init_rnn` with ``recurrent_scale=1`` (orthogonal
+    blocks), sigma_max of every block of the result is ``scale``.
+    """
+    return {**params, "cell": {**params["cell"], "W_h": params["cell"]["W_h"] * scale}}
+
+
+@partial(jax.jit, static_argnames=("kind",))
+def signal_sweep(kind: str, params: Params, xs: Array, ys: Array) -> Array:
+    """:func:`hidden_signal` for a stack of parameter sets (leading axis n): shape (n, T).
+
+    Use with :func:`stack_params` (e.g. several seeds or trained networks) or
+    ``jax.vmap(lambda s: scale_recurrent(p, s))(scales)`` (a sweep over sigma_max).
+    """
+    return jax.vmap(lambda p: hidden_signal(kind, p, xs, ys))(params)
+
+
+# ----------------------------------------------------------------------------- the adding problem
+
+ADDING_BASELINE_MSE = 1.0 / 6.0
+"""MSE of always predicting 1, the mean of the sum of two U(0, 1) values: Var = 2/12."""
+
+
+def _adding_arrays(rng, batches, batch, lag, window, length):
+    """values (n, T, batch) and the two marker positions (n, batch) each, as NumPy arrays."""
+    values = rng.random((batches, length, batch), dtype=np.float32)
+    first = rng.integers(length - lag - window, length - lag, (batches, batch))
+    second = rng.integers(length - window, length, (batches, batch))
+    return values, first, second
+
+
+def _adding_inputs(values, first, second):
+    """xs (..., T, batch, 2) and ys (..., batch, 1) from values (..., T, batch) and marker positions (..., batch)."""
+    steps = jnp.arange(values.shape[-2])[:, None]
+    markers = ((steps == first[..., None, :]) | (steps == second[..., None, :])).astype(values.dtype)
+    ys = jnp.sum(values * markers, axis=-2)[..., None]
+    return jnp.stack([values, markers], axis=-1), ys
+
+
+def _check_adding(batch, lag, window, length):
+    lag, window, batch = positive_int("lag", lag), positive_int("window", window), positive_int("batch", batch)
+    length = lag + window if length is None else positive_int("length", length)
+    if lag < window:
+        raise ValueError(f"lag must be at least the marker window ({window}); got {lag}")
+    if length < lag + window:
+        raise ValueError(f"length must be at least lag + window = {lag + window}; got {length}")
+    return batch, lag, window, length
+
+
+def adding_problem(
+    seed: int | np.random.Generator,
+    batch: int,
+    lag: int,
+    window: int = 10,
+    batches: int | None = None,
+    length: int | None = None,
+) -> tuple[Array, Array]:
+    """The adding problem (Hochreiter & Schmidhuber 1997): xs (T, batch, 2) and ys (batch, 1).
+
+    Channel 0 holds values drawn from U(0, 1); channel 1 holds two markers (1.0).
+    The second marker falls in the last ``window`` steps and the first in the
+    ``window`` steps that end ``lag`` steps before the end, so the first marked
+    value must be remembered for between ``lag + 1`` and ``lag + window`` steps
+    (to the end of the sequence). The target is the sum of the two marked
+    values. The length T is ``lag + window`` unless ``length`` is given (longer
+    sequences start with unmarked values; equal lengths let several lags share
+    one compiled function). With ``batches`` = n the arrays get a leading axis
+    of n batches. Drawn with NumPy's generator from ``seed``: no compilation,
+    identical run to run.
+    """
+    batch, lag, window, length = _check_adding(batch, lag, window, length)
+    n = 1 if batches is None else positive_int("batches", batches)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    xs, ys = _adding_inputs(*(jnp.asarray(a) for a in _adding_arrays(rng, n, batch, lag, window, length)))
+    return (xs[0], ys[0]) if batches is None else (xs, ys)
+
+
+class TrainResult(NamedTuple):
+    """Training on the adding problem, stacked over lags and seeds.
+
+    params: the final parameters, leading axes (lags, seeds);
+    loss: (lags, seeds, steps) training MSE of each step's batch;
+    test_mse: (lags, seeds) MSE on a fixed test set (one per lag) after training.
+    """
+
+    params: Params
+    loss: Array
+    test_mse: Array
+
+
+@partial(jax.jit, static_argnames=("kind",))
+def _train_adding(kind, params, values, first, second, test, lr, clip):
+    optimizer = optax.chain(optax.clip_by_global_norm(clip), optax.adam(lr))
+
+    def one_run(params, values, first, second, test):
+        def step(carry, batch):
+            params, opt_state = carry
+            xs, ys = _adding_inputs(*batch)
+            value, grads = jax.value_and_grad(lambda p: sequence_loss(kind, p, xs, ys))(params)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), value
+
+        (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), (values, first, second))
+        return params, losses, sequence_loss(kind, params, *_adding_inputs(*test))
+
+    return TrainResult(*jax.vmap(one_run)(params, values, first, second, test))
+
+
+def train_adding(
+    kind: str,
+    lags: int | tuple[int, ...],
+    seeds: int = 4,
+    *,
+    hidden: int = 32,
+    steps: int = 800,
+    batch: int = 64,
+    lr: float = 3e-3,
+    clip: float = 1.0,
+    forget_bias: float = 1.0,
+    window: int = 10,
+    test_batch: int = 500,
+) -> TrainResult:
+    """Train one network per (lag, seed) on the adding problem with Adam and global-norm clipping.
+
+    All sequences have length max(lags) + window, so every lag and seed trains
+    at once (``vmap``) in one jitted ``lax.scan``: one compilation per kind.
+    Seed s draws the initial weights from ``jax.random.key(s)`` (the same for
+    every lag) and the training batches from NumPy seed (lag, s), a fresh batch
+    every step; the test set of a lag is the same for every seed. Returns a
+    :class:`TrainResult` with leading axes (lags, seeds).
+    """
+    kind = _check_kind(kind)
+    lags = (lags,) if isinstance(lags, (int, np.integer)) else tuple(lags)
+    if not lags:
+        raise ValueError("lags must name at least one lag")
+    seeds = positive_int("seeds", seeds)
+    lr = finite_float("lr", lr, positive=True, allow_zero=False)
+    clip = finite_float("clip", clip, positive=True, allow_zero=False)
+    for name, value in (("hidden", hidden), ("steps", steps), ("test_batch", test_batch)):
+        positive_int(name, value)
+    length = max(_check_adding(batch, lag, window, None)[3] for lag in lags)
+    inits = [init_rnn(jax.random.key(s), kind, 2, hidden, 1, forget_bias=forget_bias) for s in range(seeds)]
+    params = stack_params(inits * len(lags))
+    train = [
+        _adding_arrays(np.random.default_rng((lag, s)), steps, batch, lag, window, length)
+        for lag in lags
+        for s in range(seeds)
+    ]
+    tests = [_adding_arrays(np.random.default_rng((10**6, lag)), 1, test_batch, lag, window, length) for lag in lags]
+    tests = [tuple(a[0] for a in t) for t in tests for _ in range(seeds)]
+    stacked = [jnp.asarray(np.stack(parts)) for parts in zip(*train, strict=True)]
+    test = tuple(jnp.asarray(np.stack(parts)) for parts in zip(*tests, strict=True))
+    result = _train_adding(kind, params, *stacked, test, lr, clip)
+    shape = (len(lags), seeds)
+    return jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), result)
