@@ -69,3 +69,34 @@ def test_digits_split_is_standardized_and_fixed():
     np.testing.assert_array_equal(d.y_test, data.digits().y_test)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         data.digits(test_fraction=1.5)
+
+
+def test_record_false_keeps_the_same_loss_and_drops_the_rest():
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from gradflow.networks import MLP, init_mlp
+    from gradflow.training import train
+
+    spec = MLP(5, 8, 3, 3, activation="tanh", init="xavier")
+    params = init_mlp(jax.random.key(0), spec)
+    x, y = jax.random.normal(jax.random.key(1), (40, 5)), jnp.arange(40) % 3
+    kw = dict(steps=6, key=jax.random.key(2), batch_size=16)
+    full = train(spec, params, x, y, optax.sgd(0.1), **kw)[1]
+    lean = train(spec, params, x, y, optax.sgd(0.1), record=False, **kw)[1]
+    assert jnp.allclose(full.loss, lean.loss, rtol=1e-6), "record=False must not change the training itself"
+    assert lean.grad_norms is None and lean.weight_change is None
+
+
+def test_minibatches_are_drawn_without_replacement_from_the_step_keys():
+    import jax
+    import numpy as np
+
+    from gradflow.training import _batch_indices
+
+    key = jax.random.key(3)
+    idx = np.asarray(_batch_indices(key, 50, 4, 10))
+    loop = [np.asarray(jax.random.choice(k, 50, (10,), replace=False)) for k in jax.random.split(key, 4)]
+    np.testing.assert_array_equal(idx, np.stack(loop))
+    assert all(len(set(row)) == 10 for row in idx), "a minibatch repeated an example"

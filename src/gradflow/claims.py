@@ -85,6 +85,8 @@ CH2 = "chapters/02_backpropagation"
 CH3 = "chapters/03_chain_rule_products"
 CH4 = "chapters/04_activation_derivatives"
 CH5 = "chapters/05_initialization"
+CH6 = "chapters/06_batch_normalization"
+CH7 = "chapters/07_residual_connections"
 CH8 = "chapters/08_recurrent_networks"
 CH9 = "chapters/09_exploding_gradients_clipping"
 CH10 = "chapters/10_optimizers_schedules"
@@ -177,6 +179,31 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("ch4-relu-dead-get-gradient", "dead ReLU units get exactly zero gradient on their incoming weights", "equal", 0.0, CH4, "ch4-leaky"),
     Claim("ch4-leaky-negative-get-gradient", "leaky ReLU units negative on every input all still get a gradient", "equal", 1.0, CH4, "ch4-leaky"),
     Claim("ch4-leaky-negative-fraction", "after the same too-large step many leaky units are negative on every input", "at_least", 0.1, CH4, "ch4-leaky"),
+    # Chapter 6: batch normalization by hand; rescuing a badly initialized deep tanh net; scale invariance; explosion at init.
+    Claim("ch6-train-mean-max", "train-mode BN with gamma = 1, beta = 0 gives every unit batch mean 0 (largest |mean|, float32)", "at_most", 1e-5, CH6, "ch6-equations"),
+    Claim("ch6-train-var-err", "... and batch variance 1 up to the eps (largest |variance - 1|)", "at_most", 1e-4, CH6, "ch6-equations"),
+    Claim("ch6-backward-rel", "the paper's hand-written BN backward pass agrees with jax.grad (relative error, float32)", "at_most", 1e-4, CH6, "ch6-equations"),
+    Claim("ch6-train-eval-gap", "after 100 running-average updates on a fixed batch, eval mode reproduces train mode (largest difference)", "at_most", 1e-3, CH6, "ch6-equations"),
+    Claim("ch6-plain-signal-ratio", "10-layer tanh net, N(0, 0.05^2) weights: the input's backprop signal is below 1e-4 of the last hidden layer's (median of 4 seeds)", "at_most", 1e-4, CH6, "ch6-poor-init"),
+    Claim("ch6-bn-signal-ratio", "... with batch norm the ratio is of order one, a little above one (median of 4 seeds)", "between", (1.0, 10.0), CH6, "ch6-poor-init"),
+    Claim("ch6-plain-final-loss", "... without batch norm the net stays at the chance loss ln 10 after 500 SGD steps (median of 4 seeds)", "equal", math.log(10), CH6, "ch6-poor-init", rtol=0.02),
+    Claim("ch6-bn-final-loss", "... with batch norm it trains far below chance (median of 4 seeds, last 20 steps)", "at_most", 0.2, CH6, "ch6-poor-init"),
+    Claim("ch6-scale-invariance-rel", "20 times larger hidden weights change a BN net's backprop signal at the hidden layers by at most 1% (relative, 4 seeds)", "at_most", 1e-2, CH6, "ch6-why"),
+    Claim("ch6-relu-he-signal-ratio", "30-layer ReLU net with He init, no BN: input/last backprop signal ratio of order one (median of 8 seeds)", "between", (0.03, 10.0), CH6, "ch6-explosion"),
+    Claim("ch6-bn-explosion-ratio", "the same net with batch norm: the input's backprop signal is over 100 times the last layer's at initialization (median of 8 seeds)", "at_least", 100.0, CH6, "ch6-explosion"),
+    Claim("ch6-bn-explosion-per-layer", "... a growth factor per BN layer above one (Yang et al.: about pi/(pi - 1) = 1.47 for large batches)", "between", (1.1, 1.6), CH6, "ch6-explosion"),
+    # Chapter 7: residual blocks and their Jacobian; forward variance and branch scaling; plain vs residual; degradation.
+    Claim("ch7-jacobian-error", "the Jacobian of a residual block equals I + alpha W^T diag(f'(h)) (largest difference from jax.jacobian)", "at_most", 1e-5, CH7, "ch7-block"),
+    Claim("ch7-var-unscaled", "49 unscaled residual ReLU blocks (He): E[h_50^2]/E[h_1^2] explodes (median of 8 seeds)", "at_least", 1e10, CH7, "ch7-variance"),
+    Claim("ch7-var-scaled", "... with branch scale 1/sqrt(L) it stays between e and e^2 (median of 8 seeds)", "between", (math.e, math.e**2), CH7, "ch7-variance"),
+    Claim("ch7-var-zero", "... with zero-initialized branches it stays exactly 1", "equal", 1.0, CH7, "ch7-variance", rtol=1e-6),
+    Claim("ch7-var-bn-per-block", "... with a batch-normalized branch and scale 1 it grows linearly: (E[h_50^2] - E[h_1^2])/49 is about 1, the BN output's second moment (median of 8 seeds)", "between", (0.8, 1.2), CH7, "ch7-variance"),
+    Claim("ch7-plain-signal-ratio", "50-layer plain sigmoid net (Xavier): backprop signal at the first hidden layer below 1e-20 of the last one's (median of 4 seeds)", "at_most", 1e-20, CH7, "ch7-plain-vs-residual"),
+    Claim("ch7-residual-signal-ratio", "... the residual net (alpha = 1/sqrt(L)): within a factor 10 of one (median of 4 seeds)", "between", (0.1, 10.0), CH7, "ch7-plain-vs-residual"),
+    Claim("ch7-bn-plain50-signal-ratio", "50-layer plain tanh net with BN: the backprop signal does not vanish (input/last ratio at least 1, median of 4 seeds)", "at_least", 1.0, CH7, "ch7-degradation"),
+    Claim("ch7-bn-plain5-final-loss", "a 5-layer plain tanh net with BN trains to a low loss in 500 steps (median of 4 seeds)", "at_most", 0.1, CH7, "ch7-degradation"),
+    Claim("ch7-bn-plain50-final-loss", "the 50-layer plain tanh net with BN trains far worse (degradation; median of 4 seeds)", "at_least", 0.5, CH7, "ch7-degradation"),
+    Claim("ch7-bn-residual50-final-loss", "the 50-layer residual tanh net with BN trains as well as the shallow one (median of 4 seeds)", "at_most", 0.1, CH7, "ch7-degradation"),
     # Chapter 8: RNN, LSTM and GRU cells; backprop through time; Pascanu's condition; the cell path; the adding problem.
     Claim("ch8-lstm-step-error", "one LSTM step of rec.run matches the equations computed by hand in NumPy (largest difference)", "at_most", 1e-5, CH8, "ch8-cells"),
     Claim("ch8-init-rnn-ratio100", "at initialization (sigma_max = 1) the vanilla RNN's backprop signal 100 steps back is below 1e-6 of the last one", "at_most", 1e-6, CH8, "ch8-bptt"),
@@ -315,6 +342,24 @@ SEED_CLAIMS: tuple[SeedClaim, ...] = (
     SeedClaim("002", "Appropriately initializing weights using smaller values can mitigate vanishing gradients.", "wrong",
               "Smaller weights make every factor of the product smaller: with standard deviation 0.01 the backprop signal at the input of a 50-layer ReLU net underflows to 0.",
               ("ch5-small-signal-ratio", "ch5-lecun-signal-ratio", "ch5-small-median-ratio")),
+    # Chapter 6: batch normalization.
+    SeedClaim("003", "Batch normalization lessens internal covariate shift, which stabilizes and speeds up training.", "loose",
+              "BN does rescue a badly initialized deep tanh net, but 'internal covariate shift' is the original paper's motivation, not a measured mechanism, "
+              "and Santurkar et al. 2018 found BN nets train well even with extra shift injected; scale invariance (BN(aWh) = BN(Wh)) and smoother optimization are better supported.",
+              ("ch6-bn-final-loss", "ch6-scale-invariance-rel")),
+    SeedClaim("000, 004", "Batch normalization helps maintain stable gradients, overcoming the vanishing gradient problem.", "loose",
+              "It removes the vanishing caused by a bad weight scale (a 10-layer tanh net with tiny weights trains with BN and not without), "
+              "but deep BN nets have exploding gradients at initialization: over 30 ReLU layers the signal grows several hundredfold towards the input.",
+              ("ch6-plain-signal-ratio", "ch6-bn-signal-ratio", "ch6-bn-final-loss", "ch6-bn-explosion-ratio")),
+    SeedClaim("002", "Exploding gradients have been alleviated through batch normalization.", "wrong",
+              "Batch normalization itself makes the backprop signal grow geometrically with depth at initialization (Yang et al. 2019), whatever the weight scale.",
+              ("ch6-bn-explosion-ratio", "ch6-bn-explosion-per-layer", "ch6-relu-he-signal-ratio")),
+    # Chapter 7: residual connections.
+    SeedClaim("000, 003, 004", "Residual networks and skip connections help with the vanishing gradient problem.", "right",
+              "A block's Jacobian is I + alpha dF/dh: in a 50-layer sigmoid net the plain backprop signal vanishes below 1e-20 while the residual one's stays "
+              "within a factor 10, and at depth 50 the residual BN net trains where the plain one does not. (ResNets were invented for the degradation problem, "
+              "which He et al. say is not vanishing gradients.)",
+              ("ch7-jacobian-error", "ch7-plain-signal-ratio", "ch7-residual-signal-ratio", "ch7-bn-plain50-final-loss", "ch7-bn-residual50-final-loss")),
     # Chapter 8: recurrent networks.
     SeedClaim("001", "RNNs also face vanishing gradients.", "right",
               "At initialization a vanilla RNN's backprop signal 100 steps back is about 1e-11 of the last one, and with sigma_max(W_hh) < 1 it must vanish (Pascanu's bound); "

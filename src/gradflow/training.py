@@ -41,29 +41,38 @@ def _layer_norms(spec: MLP, tree: Params) -> Array:
     return jnp.stack([jnp.linalg.norm(tree[name]["W"]) for name in spec.layer_names])
 
 
-@partial(jax.jit, static_argnames=("spec", "optimizer", "steps", "batch_size", "loss"))
-def _train(spec, params, state, x, y, key, optimizer, steps, batch_size, loss):
+@partial(jax.jit, static_argnames=("n", "steps", "batch_size"))
+def _batch_indices(key: Array, n: int, steps: int, batch_size: int) -> Array:
+    """Row indices of each step's minibatch, (steps, batch_size), drawn without replacement.
+
+    Compiled once per (n, steps, batch_size) and shared by every training run, so the
+    sampler is not compiled again inside each run's loop (same values as drawing in the loop).
+    """
+    return jax.vmap(lambda k: jax.random.choice(k, n, (batch_size,), replace=False))(jax.random.split(key, steps))
+
+
+@partial(jax.jit, static_argnames=("spec", "optimizer", "loss", "record"))
+def _train(spec, params, state, x, y, batches, optimizer, loss, record=True):
     opt_state = optimizer.init(params)
     start = params
     start_norms = _layer_norms(spec, start)
 
-    def step(carry, k):
+    def step(carry, idx):
         params, state, opt_state = carry
-        if batch_size is None:
-            xb, yb = x, y
-        else:
-            idx = jax.random.choice(k, x.shape[0], (batch_size,), replace=False)
-            xb, yb = x[idx], y[idx]
+        xb, yb = (x, y) if idx.shape[0] == 0 else (x[idx], y[idx])
         (value, state), grads = jax.value_and_grad(
             lambda p: loss_and_state(spec, p, state, xb, yb, loss), has_aux=True
         )(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
-        w_norms = _layer_norms(spec, params)
-        moved = _layer_norms(spec, jax.tree.map(jnp.subtract, params, start)) / start_norms
-        record = (value, _layer_norms(spec, grads), w_norms, _layer_norms(spec, updates) / w_norms, moved)
-        return (optax.apply_updates(params, updates), state, opt_state), record
+        if record:
+            w_norms = _layer_norms(spec, params)
+            moved = _layer_norms(spec, jax.tree.map(jnp.subtract, params, start)) / start_norms
+            out = (value, _layer_norms(spec, grads), w_norms, _layer_norms(spec, updates) / w_norms, moved)
+        else:
+            out = (value, None, None, None, None)
+        return (optax.apply_updates(params, updates), state, opt_state), out
 
-    (params, state, _), records = jax.lax.scan(step, (params, state, opt_state), jax.random.split(key, steps))
+    (params, state, _), records = jax.lax.scan(step, (params, state, opt_state), batches)
     return params, History(*records), state
 
 
@@ -78,6 +87,7 @@ def train(
     batch_size: int | None = None,
     loss: str = "cross_entropy",
     state: State | None = None,
+    record: bool = True,
 ) -> tuple[Params, History] | tuple[Params, History, State]:
     """Train ``params`` for ``steps`` updates of ``optimizer``; return the final params and a History.
 
@@ -87,7 +97,8 @@ def train(
     With ``state`` (batch-norm running averages from ``networks.init_state``)
     the state is updated at every step and returned third: (params, history, state).
     Without it, a batch-norm net still trains (batch statistics) but its running
-    averages are discarded.
+    averages are discarded. ``record=False`` keeps only ``history.loss`` (the other
+    fields are None): the loop compiles faster, which matters for deep nets.
     """
     positive_int("steps", steps)
     if batch_size is not None:
@@ -98,12 +109,19 @@ def train(
         raise ValueError(f"x and y must have the same number of rows; got {x.shape[0]} and {y.shape[0]}")
     if not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
+    if not isinstance(record, bool):
+        raise TypeError(f"record must be True or False; got {record!r}")
     key = jax.random.key(0) if key is None else key
+    if batch_size is None:
+        batches = jnp.zeros((steps, 0), jnp.int32)  # full batch: one empty row per step
+    else:
+        batches = _batch_indices(key, x.shape[0], steps, batch_size)
+    run = partial(_train, spec, params, x=x, y=y, batches=batches, optimizer=optimizer, loss=loss, record=record)
     if state is None:
-        params, history, _ = _train(spec, params, init_state(spec), x, y, key, optimizer, steps, batch_size, loss)
+        params, history, _ = run(init_state(spec))
         return params, history
     if not isinstance(state, dict) or set(state) != set(spec.bn_names):
         raise ValueError(
             f"state must be a dict with the keys {list(spec.bn_names)} (networks.init_state); got {state!r:.80}"
         )
-    return _train(spec, params, state, x, y, key, optimizer, steps, batch_size, loss)
+    return run(state)
