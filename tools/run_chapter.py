@@ -27,9 +27,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapter", type=Path)
     parser.add_argument("--live", action="store_true", help="live explorers instead of pre-rendered frames")
+    parser.add_argument("--cold", action="store_true", help="without the build's XLA compilation cache")
+    parser.add_argument("--cells", type=int, default=0, metavar="N", help="also list the N slowest cells")
     args = parser.parse_args()
     if not args.live:
         os.environ["GRADFLOW_STATIC_EXPLORERS"] = "1"
+    if args.cold:  # the book build's kernels share XLA's compilation cache in _build/.jax_cache
+        os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
+    else:
+        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path("_build/.jax_cache").resolve()))
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
     nb = jupytext.read(args.chapter)
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(args.chapter.parent)}}
@@ -66,10 +74,26 @@ def main() -> int:
     ]
     problems += [f"claim {m} names this chapter but is never glued" for m in missing]
     print(f"\nexecuted {args.chapter} in {seconds:.1f} s")
+    if args.cells:
+        print_slowest(nb, args.cells)
     nbformat.validate(nb)
     for p in problems:
         print("PROBLEM:", p)
     return 1 if problems else 0
+
+
+def print_slowest(nb: nbformat.NotebookNode, n: int) -> None:
+    """Print the ``n`` slowest code cells with their time and first line (from nbclient's timing metadata)."""
+    from datetime import datetime
+
+    times = []
+    for i, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            start, end = (datetime.fromisoformat(timing[k].rstrip("Z")) for k in ("iopub.execute_input", "shell.execute_reply"))
+            times.append(((end - start).total_seconds(), i, cell.source.splitlines()[0] if cell.source else ""))
+    for seconds, i, first in sorted(times, reverse=True)[:n]:
+        print(f"  {seconds:6.1f} s  cell {i:3d}  {first[:90]}")
 
 
 if __name__ == "__main__":

@@ -126,11 +126,14 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
     if is_concrete(scale):
         finite_float("scale", scale, positive=True)
     keys = jax.random.split(key, spec.depth + 1)
-    # Hidden layers 2..depth share one shape: draw them in one vmapped call (bitwise the same
-    # values as one call per layer, and far fewer operations to run or compile for deep nets).
     draw = lambda k, n_in, n_out: init_weight(k, (n_in, n_out), spec.init, scale)
     weights = [draw(keys[0], spec.in_dim, spec.width)]
-    if spec.depth > 1:
+    if spec.depth > 1 and is_concrete(key) and is_concrete(scale):
+        # Outside a trace, one draw per layer: the (width, width) draw is compiled once and
+        # reused for every depth (a vmapped draw would compile again for each depth).
+        weights += [draw(k, spec.width, spec.width) for k in keys[1:-1]]
+    elif spec.depth > 1:
+        # Under jit/vmap, one vmapped call: bitwise the same values, far fewer operations to compile.
         weights += list(jax.vmap(lambda k: draw(k, spec.width, spec.width))(keys[1:-1]))
     weights.append(draw(keys[-1], spec.width, spec.out_dim))
     params: Params = {}
@@ -213,19 +216,39 @@ def apply(
                 u = bnorm.bn_eval(u, bn, bn_state)
         return (h + gain * u if residual else f(u)), bn_state
 
-    h = x if probes is None else x + probes[0]
-    hs = [h]
-    new_state: State = {}
-    for i, name in enumerate(spec.layer_names[:-1], start=1):
-        bn_name = spec.bn_names[i - 1] if spec.batch_norm else None
-        bn, bn_state = (params[bn_name], state[bn_name]) if bn_name else ({}, {})
-        p = params[name]
-        h, bn_state = layer(h, p["W"], p["b"], bn, bn_state, spec.residual and i > 1)
-        if bn_name:
-            new_state[bn_name] = bn_state
-        if probes is not None:
-            h = h + probes[i]
-        hs.append(h)
+    def bn_of(i: int) -> tuple[dict, dict]:
+        name = spec.bn_names[i - 1] if spec.batch_norm else None
+        return (params[name], state[name]) if name else ({}, {})
+
+    # Layer 1 maps in_dim to the width. Layers 2..depth share one shape: they run as one
+    # lax.scan over their stacked parameters, so the layer is traced once however deep the
+    # net (tracing dominated for deep nets); unroll=True keeps XLA's code as fast as a loop's.
+    h0 = x if probes is None else x + probes[0]
+    first = params[spec.layer_names[0]]
+    h, bn_state = layer(h0, first["W"], first["b"], *bn_of(1), residual=False)
+    if probes is not None:
+        h = h + probes[1]
+    hs, bn_states = [h0, h], [bn_state]
+    if spec.depth > 1:
+        rest = range(2, spec.depth + 1)
+        stack = lambda trees: jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)  # noqa: E731
+        xs = {
+            "p": stack([params[spec.layer_names[i - 1]] for i in rest]),
+            "bn": stack([bn_of(i) for i in rest]),
+            "probe": jnp.stack(probes[2:]) if probes is not None else None,
+        }
+
+        def step(h, xs):
+            (bn, bn_state), p = xs["bn"], xs["p"]
+            h, bn_state = layer(h, p["W"], p["b"], bn, bn_state, spec.residual)
+            if xs["probe"] is not None:
+                h = h + xs["probe"]
+            return h, (h, bn_state)
+
+        h, (h_rest, state_rest) = jax.lax.scan(step, h, xs, unroll=True)
+        hs += list(h_rest)
+        bn_states += [jax.tree.map(lambda leaf, j=j: leaf[j], state_rest) for j in range(len(rest))]
+    new_state: State = dict(zip(spec.bn_names, bn_states, strict=False)) if spec.batch_norm else {}
     out = params["output"]
     logits = h @ out["W"] + out["b"]
     return logits, hs, (new_state if train else state)
@@ -251,14 +274,27 @@ def forward(
     return (logits, hs) if return_activations else logits
 
 
-def loss_fn(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_entropy", probes=None) -> Array:
+def loss_fn(
+    spec: MLP,
+    params: Params,
+    x: Array,
+    y: Array,
+    loss: str = "cross_entropy",
+    probes: list[Array] | None = None,
+) -> Array:
     """Mean loss over the batch: softmax cross-entropy on integer labels ``y`` (batch,),
     or mean squared error against targets ``y`` (batch, out_dim). Batch norm in train mode."""
     return loss_and_state(spec, params, None, x, y, loss, probes)[0]
 
 
 def loss_and_state(
-    spec: MLP, params: Params, state: State | None, x: Array, y: Array, loss: str = "cross_entropy", probes=None
+    spec: MLP,
+    params: Params,
+    state: State | None,
+    x: Array,
+    y: Array,
+    loss: str = "cross_entropy",
+    probes: list[Array] | None = None,
 ) -> tuple[Array, State]:
     """(mean loss, new batch-norm state) in train mode; differentiate with ``has_aux=True``."""
     choice("loss", loss, LOSSES)

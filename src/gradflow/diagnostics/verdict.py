@@ -50,13 +50,15 @@ CHAPTERS: dict[int, tuple[str, str]] = {
     3: ("Chain-rule products", "03_chain_rule_products"),
     4: ("Activation derivative bounds", "04_activation_derivatives"),
     5: ("Initialization", "05_initialization"),
+    6: ("Batch normalization", "06_batch_normalization"),
+    7: ("Residual connections", "07_residual_connections"),
     8: ("Recurrent networks, LSTMs and GRUs", "08_recurrent_networks"),
     9: ("Exploding gradients and clipping", "09_exploding_gradients_clipping"),
     10: ("Optimizers and learning-rate schedules", "10_optimizers_schedules"),
     11: ("Diagnosing gradient problems", "11_diagnosing"),
 }
-"""Chapter number -> (title, file name without .md) for the links of the fixes (chapters published so far;
-a fix whose chapter is not yet in the course is named without a link)."""
+"""Chapter number -> (title, file name without .md) for the links of the fixes (a fix whose chapter
+is not in the course is named without a link)."""
 
 
 @dataclass(frozen=True)
