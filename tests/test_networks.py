@@ -122,4 +122,3 @@ def test_init_mlp_draws_each_layer_from_its_own_key(init):
     keys = jax.random.split(KEY, spec.depth + 1)
     for k, name, shape in zip(keys, spec.layer_names, zip(spec.sizes[:-1], spec.sizes[1:], strict=True), strict=True):
         np.testing.assert_array_equal(params[name]["W"], init_weight(k, shape, init, 0.7), err_msg=name)
-

@@ -90,7 +90,9 @@ def print_slowest(nb: nbformat.NotebookNode, n: int) -> None:
     for i, cell in enumerate(nb.cells):
         timing = cell.get("metadata", {}).get("execution", {})
         if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
-            start, end = (datetime.fromisoformat(timing[k].rstrip("Z")) for k in ("iopub.execute_input", "shell.execute_reply"))
+            start, end = (
+                datetime.fromisoformat(timing[k].rstrip("Z")) for k in ("iopub.execute_input", "shell.execute_reply")
+            )
             times.append(((end - start).total_seconds(), i, cell.source.splitlines()[0] if cell.source else ""))
     for seconds, i, first in sorted(times, reverse=True)[:n]:
         print(f"  {seconds:6.1f} s  cell {i:3d}  {first[:90]}")

@@ -231,7 +231,7 @@ def apply(
     hs, bn_states = [h0, h], [bn_state]
     if spec.depth > 1:
         rest = range(2, spec.depth + 1)
-        stack = lambda trees: jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)  # noqa: E731
+        stack = lambda trees: jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
         xs = {
             "p": stack([params[spec.layer_names[i - 1]] for i in rest]),
             "bn": stack([bn_of(i) for i in rest]),
