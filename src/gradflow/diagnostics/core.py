@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gradflow import units
 from gradflow.diagnostics.capture import Capture, TapInfo, session
 from gradflow.diagnostics.report import LayerStats, Report, TapStats
 from gradflow.diagnostics.verdict import judge
@@ -173,16 +174,18 @@ def _sample(x: Array) -> Array:
 
 
 def _unit_stats(h: Array, kind: str | None) -> tuple[Array, Array]:
-    """(dead fraction, saturated fraction) of activations h (batch, ..., units); NaN where not applicable."""
+    """(dead fraction, saturated fraction) of activations h (batch, ..., units); NaN where not applicable.
+
+    A unit is one index of the last axis (a channel of a convolution), so the batch and any
+    spatial axes are flattened into examples before :mod:`gradflow.units` measures them.
+    """
     nan = jnp.asarray(jnp.nan, jnp.float32)
+    if h.ndim == 0 or kind not in ("relu", "sigmoid", "tanh"):
+        return nan, nan
+    rows = h.reshape(-1, h.shape[-1])
     if kind == "relu":
-        axes = tuple(range(h.ndim - 1))
-        return jnp.mean(jnp.all(h <= 0, axis=axes)).astype(jnp.float32), nan
-    if kind == "sigmoid":
-        return nan, jnp.mean(h * (1 - h) < SATURATION_LEVEL * 0.25).astype(jnp.float32)
-    if kind == "tanh":
-        return nan, jnp.mean(1 - h**2 < SATURATION_LEVEL).astype(jnp.float32)
-    return nan, nan
+        return units.dead_fraction(rows)[0].astype(jnp.float32), nan
+    return nan, units.saturated_fraction(rows, kind, SATURATION_LEVEL)[0].astype(jnp.float32)
 
 
 @dataclass(frozen=True)
