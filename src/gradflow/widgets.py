@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
+from matplotlib.backend_bases import FigureCanvasBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 STATIC_ENV = "GRADFLOW_STATIC_EXPLORERS"
@@ -36,6 +38,11 @@ def static_mode() -> bool:
 
 def render_png(fig: Figure, dpi: int = 96) -> bytes:
     """The figure as PNG bytes (no metadata, so identical inputs give identical bytes)."""
+    if type(fig.canvas) is FigureCanvasBase:
+        # A pyplot-free figure: give it one Agg canvas for good. savefig would otherwise make a new
+        # canvas and renderer per frame, and each new renderer parses every tick label's math text
+        # again (a third of the render time).
+        FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
