@@ -71,6 +71,15 @@ def test_digits_split_is_standardized_and_fixed():
         data.digits(test_fraction=1.5)
 
 
+def test_digits_file_read_directly_equals_scikit_learns_loader():
+    from sklearn.datasets import load_digits
+
+    x, y = data._load_digits()
+    x_ref, y_ref = load_digits(return_X_y=True)
+    np.testing.assert_array_equal(x, x_ref, err_msg="the digits images differ from sklearn's load_digits")
+    np.testing.assert_array_equal(y, y_ref, err_msg="the digits labels differ from sklearn's load_digits")
+
+
 def test_record_false_keeps_the_same_loss_and_drops_the_rest():
     import jax
     import jax.numpy as jnp

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import NamedTuple
 
 import jax
@@ -22,18 +24,32 @@ class Split(NamedTuple):
     y_test: Array
 
 
+def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits file read directly: images (1797, 64) in 0..16 and labels (1797,).
+
+    The same arrays as ``sklearn.datasets.load_digits(return_X_y=True)`` (a test checks), without
+    importing scikit-learn, which takes longer than everything else a chapter's first cell does.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.submodule_search_locations[0], "datasets", "data", "digits.csv.gz") if spec else None
+    if path is None or not path.is_file():
+        from sklearn.datasets import load_digits
+
+        return load_digits(return_X_y=True)
+    table = np.loadtxt(path, delimiter=",")
+    return table[:, :-1], table[:, -1].astype(int)
+
+
 def digits(test_fraction: float = 0.25, seed: int = 0) -> Split:
     """scikit-learn's bundled 8x8 digits (1797 images, 10 classes), standardized per pixel.
 
     Pixels are scaled by the training set's mean and standard deviation; the
     split is a fixed permutation drawn from ``seed``.
     """
-    from sklearn.datasets import load_digits
-
     test_fraction = finite_float("test_fraction", test_fraction)
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie strictly between 0 and 1; got {test_fraction}")
-    x, y = load_digits(return_X_y=True)
+    x, y = _load_digits()
     order = np.random.default_rng(seed).permutation(len(y))
     n_test = round(test_fraction * len(y))
     test, train = order[:n_test], order[n_test:]
