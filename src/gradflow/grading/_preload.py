@@ -10,7 +10,6 @@ import jax.numpy  # noqa: F401
 import matplotlib  # noqa: F401
 import numpy  # noqa: F401
 import optax  # noqa: F401
-import sklearn.datasets  # noqa: F401
 
 import gradflow.data
 import gradflow.descent
