@@ -54,14 +54,7 @@ def activations_and_signals(
 
 def layer_stats(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_entropy") -> tuple[Array, Array]:
     """(E[h_l^2], ||dL/dh_l||) for l = 0 .. depth, each shape (depth + 1,), from one forward/backward pass."""
-    choice("loss", loss, LOSSES)
-    probes = [jnp.zeros((x.shape[0], n), x.dtype) for n in _check_spec(spec).sizes[:-1]]
-
-    def f(p):
-        logits, hs = forward(spec, params, x, probes=p, return_activations=True)
-        return _loss(logits, x, y, loss), hs
-
-    grads, hs = jax.grad(f, has_aux=True)(probes)
+    hs, grads = activations_and_signals(spec, params, x, y, loss)
     return jnp.stack([jnp.mean(h * h) for h in hs]), jnp.stack([jnp.linalg.norm(g) for g in grads])
 
 
