@@ -35,7 +35,9 @@ def main() -> int:
     if args.cold:  # the book build's kernels share XLA's compilation cache in _build/.jax_cache
         os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
     else:
-        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path("_build/.jax_cache").resolve()))
+        os.environ.setdefault(
+            "JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parent.parent / "_build" / ".jax_cache")
+        )
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
     nb = jupytext.read(args.chapter)
