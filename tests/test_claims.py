@@ -65,6 +65,21 @@ def test_glue_rejects_unknown_ids():
         claims.glue("ch99-nothing", 1.0)
 
 
+def test_glue_displays_what_myst_nb_glue_displays(monkeypatch):
+    import myst_nb.ext.glue as nb_glue
+    from IPython import display as ipy_display
+
+    calls = []
+    record = lambda *args, **kwargs: calls.append((args, kwargs))  # noqa: E731
+    monkeypatch.setattr(nb_glue, "ipy_display", record)
+    monkeypatch.setattr(ipy_display, "display", record)
+    nb_glue.glue("ch1-deep-sigmoid-final-loss", 0.25, display=False)
+    claims.glue("ch1-deep-sigmoid-final-loss", 0.25)
+    assert len(calls) == 2 and calls[0] == calls[1], (
+        f"gradflow.claims.glue must display exactly what myst_nb.glue(display=False) does; got {calls}"
+    )
+
+
 def test_claims_page_lists_every_seed_claim():
     page = claims.claims_markdown()
     for s in claims.SEED_CLAIMS:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gradflow._checks import finite_float, is_concrete, positive_int
 
@@ -39,13 +40,15 @@ MOMENTUM = 0.1
 def init_bn(units: int) -> BNParams:
     """Learnable scale and shift: gamma = 1, beta = 0, each of shape (units,)."""
     positive_int("units", units)
-    return {"gamma": jnp.ones((units,), jnp.float32), "beta": jnp.zeros((units,), jnp.float32)}
+    ones, zeros = np.ones(units, np.float32), np.zeros(units, np.float32)  # on the host: nothing to compile
+    return {"gamma": jnp.asarray(ones), "beta": jnp.asarray(zeros)}
 
 
 def init_bn_state(units: int) -> BNState:
     """Running averages at the start: mean 0 and variance 1, each of shape (units,)."""
     positive_int("units", units)
-    return {"mean": jnp.zeros((units,), jnp.float32), "var": jnp.ones((units,), jnp.float32)}
+    ones, zeros = np.ones(units, np.float32), np.zeros(units, np.float32)
+    return {"mean": jnp.asarray(zeros), "var": jnp.asarray(ones)}
 
 
 def _check(z: Array, bn: BNParams, what: str = "z") -> None:

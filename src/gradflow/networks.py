@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from gradflow import activations as act
@@ -127,10 +128,14 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
         finite_float("scale", scale, positive=True)
     keys = jax.random.split(key, spec.depth + 1)
     draw = lambda k, n_in, n_out: init_weight(k, (n_in, n_out), spec.init, scale)
-    weights = [draw(keys[0], spec.in_dim, spec.width)]
-    if spec.depth > 1 and is_concrete(key) and is_concrete(scale):
-        # Outside a trace, one draw per layer: the (width, width) draw is compiled once and
+    eager = is_concrete(key) and is_concrete(scale)
+    if eager:
+        # Outside a trace each jnp operation compiles once per new shape (0.05-0.3 s on CPU),
+        # so keys are indexed on the host and only the draws compile: once per weight shape,
         # reused for every depth (a vmapped draw would compile again for each depth).
+        keys = _host_keys(keys)
+    weights = [draw(keys[0], spec.in_dim, spec.width)]
+    if spec.depth > 1 and eager:
         weights += [draw(k, spec.width, spec.width) for k in keys[1:-1]]
     elif spec.depth > 1:
         # Under jit/vmap, one vmapped call: bitwise the same values, far fewer operations to compile.
@@ -138,16 +143,26 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
     weights.append(draw(keys[-1], spec.width, spec.out_dim))
     params: Params = {}
     for w, name in zip(weights, spec.layer_names, strict=True):
-        params[name] = {"W": w, "b": jnp.zeros((w.shape[1],), jnp.float32)}
+        params[name] = {"W": w, "b": _zeros(w.shape[1])}
     for name in spec.bn_names:
         params[name] = bnorm.init_bn(spec.width)
     if spec.zero_branch:  # each block's last layer starts at zero: W, or with batch norm its gamma
         for name, bn_name in zip(spec.layer_names[1:-1], spec.bn_names[1:] or (None,) * spec.n_blocks, strict=True):
             if bn_name:
-                params[bn_name]["gamma"] = jnp.zeros_like(params[bn_name]["gamma"])
+                params[bn_name]["gamma"] = _zeros(spec.width)
             else:
-                params[name]["W"] = jnp.zeros_like(params[name]["W"])
+                params[name]["W"] = _zeros(spec.width, spec.width)
     return params
+
+
+def _zeros(*shape: int) -> Array:
+    return jnp.asarray(np.zeros(shape, np.float32))  # made on the host: nothing to compile
+
+
+def _host_keys(keys: Array) -> list[Array]:
+    """The keys of a 1-D key array as a list, split on the host (indexing it eagerly compiles per length)."""
+    impl = jax.random.key_impl(keys)
+    return [jax.random.wrap_key_data(row, impl=impl) for row in np.asarray(jax.random.key_data(keys))]
 
 
 def init_stack(keys: Array, spec: MLP, scale: float = 1.0) -> Params:
@@ -161,8 +176,8 @@ def init_stack(keys: Array, spec: MLP, scale: float = 1.0) -> Params:
         raise ValueError(
             f"keys must be a 1-D array of PRNG keys (jax.random.split); got {getattr(keys, 'shape', keys)!r}"
         )
-    draws = [init_mlp(k, spec, scale) for k in keys]
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *draws)
+    draws = [init_mlp(k, spec, scale) for k in _host_keys(keys)]
+    return jax.tree.map(lambda *leaves: jnp.asarray(np.stack(leaves)), *draws)  # stacked on the host
 
 
 State = dict[str, dict[str, Array]]

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradflow._checks import choice, finite_float, positive_int
-from gradflow.networks import LOSSES, MLP, Params, _loss, forward, init_mlp
+from gradflow.networks import LOSSES, MLP, Params, _loss, forward, init_stack
 
 Array = jax.Array
 
@@ -61,13 +61,9 @@ def layer_stats(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cros
 def draw(spec: MLP, keys: Array) -> Params:
     """``init_mlp(key, spec)`` for every key of ``keys`` (K,), stacked: each leaf gets a leading axis K.
 
-    Drawn eagerly, one key at a time: each random draw then compiles once per
-    weight shape and is cached, which on a CPU is several times cheaper than
-    compiling one jitted or vmapped draw of every layer.
+    ``networks.init_stack`` with the arguments in this module's order (spec first).
     """
-    _check_spec(spec)
-    drawn = [init_mlp(k, spec) for k in keys]
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *drawn)
+    return init_stack(keys, _check_spec(spec))
 
 
 class Stats(NamedTuple):
