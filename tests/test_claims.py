@@ -70,7 +70,7 @@ def test_glue_displays_what_myst_nb_glue_displays(monkeypatch):
     from IPython import display as ipy_display
 
     calls = []
-    record = lambda *args, **kwargs: calls.append((args, kwargs))  # noqa: E731
+    record = lambda *args, **kwargs: calls.append((args, kwargs))
     monkeypatch.setattr(nb_glue, "ipy_display", record)
     monkeypatch.setattr(ipy_display, "display", record)
     nb_glue.glue("ch1-deep-sigmoid-final-loss", 0.25, display=False)
