@@ -114,6 +114,17 @@ def test_init_stack_stacks_one_draw_per_key():
         init_stack(KEY, spec)
 
 
+def test_stack_params_stacks_leaves_and_rejects_an_empty_list():
+    from gradflow.networks import stack_params
+
+    a, b = init_mlp(KEY, MLP(3, 4, 2, 2)), init_mlp(jax.random.key(1), MLP(3, 4, 2, 2))
+    stacked = stack_params([a, b])
+    assert isinstance(stacked["output"]["W"], jax.Array), "stacked leaves should be jax arrays"
+    np.testing.assert_array_equal(stacked["output"]["W"][1], b["output"]["W"])
+    with pytest.raises(ValueError, match="at least one"):
+        stack_params([])
+
+
 @pytest.mark.parametrize("init", ["he", "orthogonal", "xavier_uniform"])
 def test_init_mlp_draws_each_layer_from_its_own_key(init):
     """init_mlp draws the hidden layers in one vmapped call; the values must equal one draw per layer."""

@@ -21,6 +21,7 @@ import optax
 from gradflow import activations as act
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
 from gradflow.initializers import init_weight
+from gradflow.networks import host_keys
 
 Array = jax.Array
 Params = dict[str, dict[str, Array]]
@@ -80,6 +81,8 @@ def init_convnet(key: Array, spec: ConvNet, scale: float | Array = 1.0) -> Param
     factor, mode, distribution = CONV_INITS[spec.init]
     conv_init = jax.nn.initializers.variance_scaling(factor, mode, distribution, in_axis=1, out_axis=0)
     keys = jax.random.split(key, spec.depth + 1)
+    if is_concrete(key):
+        keys = host_keys(keys)  # indexing a key array eagerly compiles per length
     params: Params = {}
     c_in = spec.in_channels
     for k, name in zip(keys[:-1], spec.layer_names[:-1], strict=True):

@@ -133,7 +133,7 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
         # Outside a trace each jnp operation compiles once per new shape (0.05-0.3 s on CPU),
         # so keys are indexed on the host and only the draws compile: once per weight shape,
         # reused for every depth (a vmapped draw would compile again for each depth).
-        keys = _host_keys(keys)
+        keys = host_keys(keys)
     weights = [draw(keys[0], spec.in_dim, spec.width)]
     if spec.depth > 1 and eager:
         weights += [draw(k, spec.width, spec.width) for k in keys[1:-1]]
@@ -159,7 +159,7 @@ def _zeros(*shape: int) -> Array:
     return jnp.asarray(np.zeros(shape, np.float32))  # made on the host: nothing to compile
 
 
-def _host_keys(keys: Array) -> list[Array]:
+def host_keys(keys: Array) -> list[Array]:
     """The keys of a 1-D key array as a list, split on the host (indexing it eagerly compiles per length)."""
     impl = jax.random.key_impl(keys)
     return [jax.random.wrap_key_data(row, impl=impl) for row in np.asarray(jax.random.key_data(keys))]
@@ -176,8 +176,17 @@ def init_stack(keys: Array, spec: MLP, scale: float = 1.0) -> Params:
         raise ValueError(
             f"keys must be a 1-D array of PRNG keys (jax.random.split); got {getattr(keys, 'shape', keys)!r}"
         )
-    draws = [init_mlp(k, spec, scale) for k in _host_keys(keys)]
-    return jax.tree.map(lambda *leaves: jnp.asarray(np.stack(leaves)), *draws)  # stacked on the host
+    return stack_params([init_mlp(k, spec, scale) for k in host_keys(keys)])
+
+
+def stack_params(draws: list[Params]) -> Params:
+    """Stack same-shaped parameter pytrees along a new leading axis (for ``vmap``).
+
+    Stacked on the host: ``jnp.stack`` run eagerly would compile once per leaf shape.
+    """
+    if not draws:
+        raise ValueError("draws must hold at least one parameter pytree")
+    return jax.tree.map(lambda *leaves: jnp.asarray(np.stack(leaves)), *draws)
 
 
 State = dict[str, dict[str, Array]]
