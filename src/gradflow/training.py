@@ -41,7 +41,9 @@ def _layer_norms(spec: MLP, tree: Params) -> Array:
     return jnp.stack([jnp.linalg.norm(tree[name]["W"]) for name in spec.layer_names])
 
 
-@partial(jax.jit, static_argnames=("n", "steps", "batch_size"))
+# Integer work run once per training run: XLA's lowest backend optimization level compiles
+# it faster, and integer results do not depend on it.
+@partial(jax.jit, static_argnames=("n", "steps", "batch_size"), compiler_options={"xla_backend_optimization_level": 0})
 def _batch_indices(key: Array, n: int, steps: int, batch_size: int) -> Array:
     """Row indices of each step's minibatch, (steps, batch_size), drawn without replacement.
 
