@@ -133,3 +133,22 @@ def test_init_mlp_draws_each_layer_from_its_own_key(init):
     keys = jax.random.split(KEY, spec.depth + 1)
     for k, name, shape in zip(keys, spec.layer_names, zip(spec.sizes[:-1], spec.sizes[1:], strict=True), strict=True):
         np.testing.assert_array_equal(params[name]["W"], init_weight(k, shape, init, 0.7), err_msg=name)
+
+
+@pytest.mark.parametrize("shape", [(16, 8), (300, 200)])  # a small draw (fast-compiled) and a large one
+def test_init_weight_is_jax_nn_initializer_up_to_the_last_bit(shape):
+    """Small eager draws compile at XLA's lowest optimization level: the values may differ only by rounding."""
+    for name, reference in [("xavier", jax.nn.initializers.glorot_normal()), ("he", jax.nn.initializers.he_normal())]:
+        ours, theirs = init_weight(KEY, shape, name, 2.0), 2.0 * reference(KEY, shape, jnp.float32)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7, err_msg=f"{name} {shape}")
+        traced = jax.jit(lambda k, name=name: init_weight(k, shape, name, 2.0))(KEY)
+        np.testing.assert_allclose(traced, theirs, rtol=1e-6, atol=1e-7, err_msg=f"{name} {shape} under jit")
+
+
+def test_variance_scaling_matches_jax_nn_for_conv_kernels():
+    from gradflow.initializers import variance_scaling
+
+    shape = (8, 3, 3, 3)  # (out, in, kh, kw): fan_in = 3 * 9
+    ours = variance_scaling(KEY, shape, 2.0, "fan_in", "normal", in_axis=1, out_axis=0)
+    theirs = jax.nn.initializers.variance_scaling(2.0, "fan_in", "normal", in_axis=1, out_axis=0)(KEY, shape)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)

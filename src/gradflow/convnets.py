@@ -20,7 +20,7 @@ import optax
 
 from gradflow import activations as act
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
-from gradflow.initializers import init_weight
+from gradflow.initializers import init_weight, variance_scaling
 from gradflow.networks import host_keys
 
 Array = jax.Array
@@ -79,7 +79,6 @@ def init_convnet(key: Array, spec: ConvNet, scale: float | Array = 1.0) -> Param
     if is_concrete(scale):
         finite_float("scale", scale, positive=True)
     factor, mode, distribution = CONV_INITS[spec.init]
-    conv_init = jax.nn.initializers.variance_scaling(factor, mode, distribution, in_axis=1, out_axis=0)
     keys = jax.random.split(key, spec.depth + 1)
     if is_concrete(key):
         keys = host_keys(keys)  # indexing a key array eagerly compiles per length
@@ -87,7 +86,8 @@ def init_convnet(key: Array, spec: ConvNet, scale: float | Array = 1.0) -> Param
     c_in = spec.in_channels
     for k, name in zip(keys[:-1], spec.layer_names[:-1], strict=True):
         shape = (spec.channels, c_in, spec.kernel, spec.kernel)
-        params[name] = {"W": conv_init(k, shape, jnp.float32) * scale, "b": jnp.zeros((spec.channels,), jnp.float32)}
+        w = variance_scaling(k, shape, factor, mode, distribution, in_axis=1, out_axis=0)  # (out, in, kh, kw)
+        params[name] = {"W": w * scale, "b": jnp.zeros((spec.channels,), jnp.float32)}
         c_in = spec.channels
     params["output"] = {
         "W": init_weight(keys[-1], (spec.channels, spec.out_dim), _DENSE_INIT[spec.init], scale),

@@ -7,12 +7,14 @@ deviation, so ``init="normal", scale=0.01`` is the classic too-small init.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 
-from gradflow._checks import choice
+from gradflow._checks import choice, is_concrete
 
 Array = jax.Array
 Initializer = Callable[[Array, tuple[int, ...], jnp.dtype], Array]
@@ -48,5 +50,39 @@ def init_weight(key: Array, shape: tuple[int, int], name: str, scale: float | Ar
 
     ``scale`` may be a traced value, so this can be ``vmap``-ed over scales.
     """
-    w = _INITIALIZERS[check_initializer(name)]()(key, shape, jnp.float32)
-    return w * scale
+    return _draw(key, tuple(shape), check_initializer(name)) * scale
+
+
+def variance_scaling(
+    key: Array, shape: tuple[int, ...], factor: float, mode: str, distribution: str, in_axis: int, out_axis: int
+) -> Array:
+    """``jax.nn.initializers.variance_scaling(factor, mode, distribution, in_axis, out_axis)(key, shape)``.
+
+    For kernels of other layouts (convolutions); drawn like :func:`init_weight`.
+    """
+    return _draw(key, tuple(shape), ("variance_scaling", factor, mode, distribution, in_axis, out_axis))
+
+
+def _initializer(recipe: str | tuple) -> Initializer:
+    if isinstance(recipe, str):
+        return _INITIALIZERS[recipe]()
+    _, factor, mode, distribution, in_axis, out_axis = recipe
+    return jax.nn.initializers.variance_scaling(factor, mode, distribution, in_axis=in_axis, out_axis=out_axis)
+
+
+def _draw(key: Array, shape: tuple[int, ...], recipe: str | tuple) -> Array:
+    if is_concrete(key) and math.prod(shape) < _SMALL:
+        return _draw_small(key, shape, recipe)
+    return _initializer(recipe)(key, shape, jnp.float32)
+
+
+# Drawn eagerly, every new weight shape compiles the PRNG's hash (0.2-1.3 s on CPU, several per
+# chapter). For small matrices XLA's lowest backend optimization level compiles it 2-5x faster
+# and runs it as fast; the values can differ from a fully optimized draw in the last bit (the
+# inverse error function's rounding). Large draws, where running time matters, stay optimized.
+_SMALL = 2**15
+
+
+@partial(jax.jit, static_argnums=(1, 2), compiler_options={"xla_backend_optimization_level": 0})
+def _draw_small(key: Array, shape: tuple[int, ...], recipe: str | tuple) -> Array:
+    return _initializer(recipe)(key, shape, jnp.float32)
