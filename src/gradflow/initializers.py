@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -50,7 +49,7 @@ def init_weight(key: Array, shape: tuple[int, int], name: str, scale: float | Ar
 
     ``scale`` may be a traced value, so this can be ``vmap``-ed over scales.
     """
-    return _draw(key, tuple(shape), check_initializer(name)) * scale
+    return _draw(key, tuple(shape), check_initializer(name), scale)
 
 
 def variance_scaling(
@@ -60,7 +59,7 @@ def variance_scaling(
 
     For kernels of other layouts (convolutions); drawn like :func:`init_weight`.
     """
-    return _draw(key, tuple(shape), ("variance_scaling", factor, mode, distribution, in_axis, out_axis))
+    return _draw(key, tuple(shape), ("variance_scaling", factor, mode, distribution, in_axis, out_axis), 1.0)
 
 
 def _initializer(recipe: str | tuple) -> Initializer:
@@ -70,12 +69,6 @@ def _initializer(recipe: str | tuple) -> Initializer:
     return jax.nn.initializers.variance_scaling(factor, mode, distribution, in_axis=in_axis, out_axis=out_axis)
 
 
-def _draw(key: Array, shape: tuple[int, ...], recipe: str | tuple) -> Array:
-    if is_concrete(key) and math.prod(shape) < _SMALL:
-        return _draw_small(key, shape, recipe)
-    return _initializer(recipe)(key, shape, jnp.float32)
-
-
 # Drawn eagerly, every new weight shape compiles the PRNG's hash (0.2-1.3 s on CPU, several per
 # chapter). For small matrices XLA's lowest backend optimization level compiles it 2-5x faster
 # and runs it as fast; the values can differ from a fully optimized draw in the last bit (the
@@ -83,6 +76,16 @@ def _draw(key: Array, shape: tuple[int, ...], recipe: str | tuple) -> Array:
 _SMALL = 2**15
 
 
-@partial(jax.jit, static_argnums=(1, 2), compiler_options={"xla_backend_optimization_level": 0})
-def _draw_small(key: Array, shape: tuple[int, ...], recipe: str | tuple) -> Array:
-    return _initializer(recipe)(key, shape, jnp.float32)
+def _draw(key: Array, shape: tuple[int, ...], recipe: str | tuple, scale: float | Array) -> Array:
+    if not is_concrete(key):  # under a trace: part of the caller's computation
+        return _scaled_draw(key, shape, recipe, scale)
+    # Eagerly, one compiled draw per (shape, initializer), the scale a runtime argument.
+    return (_draw_small if math.prod(shape) < _SMALL else _draw_large)(key, shape, recipe, scale)
+
+
+def _scaled_draw(key: Array, shape: tuple[int, ...], recipe: str | tuple, scale: float | Array) -> Array:
+    return _initializer(recipe)(key, shape, jnp.float32) * scale
+
+
+_draw_large = jax.jit(_scaled_draw, static_argnums=(1, 2))
+_draw_small = jax.jit(_scaled_draw, static_argnums=(1, 2), compiler_options={"xla_backend_optimization_level": 0})

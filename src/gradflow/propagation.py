@@ -117,6 +117,7 @@ def over_seeds(
     for s in scales:
         finite_float("scale", s, positive=True)
     chunk = min(positive_int("chunk", chunk), keys.shape[0])
+    chunk = -(-keys.shape[0] // -(-keys.shape[0] // chunk))  # as many chunks, evened out: the least padding
     pad = -keys.shape[0] % chunk
     padded = jnp.concatenate([keys, keys[:pad]]) if pad else keys
     parts = [
