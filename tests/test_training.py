@@ -109,3 +109,17 @@ def test_minibatches_are_drawn_without_replacement_from_the_step_keys():
     loop = [np.asarray(jax.random.choice(k, 50, (10,), replace=False)) for k in jax.random.split(key, 4)]
     np.testing.assert_array_equal(idx, np.stack(loop))
     assert all(len(set(row)) == 10 for row in idx), "a minibatch repeated an example"
+
+
+def test_losses_over_seeds_equals_training_each_seed_alone(small):
+    from gradflow.networks import init_stack
+    from gradflow.training import losses_over_seeds
+
+    spec, _, x, y = small
+    keys = jax.random.split(KEY, 3)
+    stacked = init_stack(keys, spec)
+    got = losses_over_seeds(spec, stacked, x, y, optax.sgd(0.1), 5, jax.random.key(1), batch_size=16, loss="mse")
+    assert got.shape == (3, 5), f"expected (seeds, steps) = (3, 5); got {got.shape}"
+    for i, k in enumerate(keys):
+        alone = train(spec, init_mlp(k, spec), x, y, optax.sgd(0.1), 5, jax.random.key(1), 16, "mse")[1].loss
+        np.testing.assert_allclose(got[i], alone, rtol=1e-5, err_msg=f"seed {i} trained alone gives other losses")

@@ -127,3 +127,23 @@ def train(
             f"state must be a dict with the keys {list(spec.bn_names)} (networks.init_state); got {state!r:.80}"
         )
     return run(state)
+
+
+def losses_over_seeds(
+    spec: MLP,
+    stacked: Params,
+    x: Array,
+    y: Array,
+    optimizer: optax.GradientTransformation,
+    steps: int,
+    key: Array | None = None,
+    batch_size: int | None = None,
+    loss: str = "cross_entropy",
+) -> Array:
+    """Training loss per step, shape (seeds, steps), for each set of parameters in ``stacked``.
+
+    ``stacked`` holds one network per seed along a leading axis (``networks.init_stack``);
+    every seed trains on the same minibatches, all at once (``vmap`` of :func:`train`).
+    """
+    run = lambda p: train(spec, p, x, y, optimizer, steps, key, batch_size, loss, record=False)[1].loss
+    return jax.vmap(run)(stacked)
