@@ -5,8 +5,8 @@
 - MathJax, RequireJS and the Jupyter widgets HTML manager are served from
   `_vendor/` (filled from npm by `make assets`), so the site works offline.
   Without them the build falls back to the CDNs and says so.
-- jupyter-cache hashes only notebook code, so the execution cache is cleared
-  whenever the `gradflow` sources change.
+- jupyter-cache hashes only notebook code, so the execution cache is cleared and
+  every notebook re-executed whenever the `gradflow` sources change.
 - The claims page is generated from `gradflow.claims`; the execution-status page
   lists the versions of the packages the build used.
 - Every chapter's executed notebook is offered for download (`.ipynb`) beside its
@@ -81,6 +81,7 @@ def _invalidate_cache(app: Sphinx) -> None:
     if cache.exists():
         LOGGER.info("gradflow sources changed: clearing the execution cache %s", cache)
         shutil.rmtree(cache)
+        app.gradflow_src_changed = True  # read by _outdated_docs: Sphinx must re-read (re-execute) the notebooks
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current)
 
@@ -192,14 +193,20 @@ def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         source[0] = source[0].replace(VERSIONS_MARKER, versions_markdown())
 
 
-def _generated_docs(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """Pages with generated content are re-read on every build (claims and versions may change)."""
+def _outdated_docs(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """Docs Sphinx would not re-read on its own.
+
+    Pages with generated content, on every build (claims and versions may change); after a
+    change to the gradflow sources, every notebook too: their cached outputs were cleared,
+    but Sphinx re-reads (and so re-executes) only documents whose own text changed.
+    """
+    src_changed = getattr(app, "gradflow_src_changed", False)
     found = []
     for docname in env.found_docs:
         path = Path(env.doc2path(docname))
         if path.suffix == ".md" and docname not in added | changed:
             text = path.read_text(encoding="utf-8")
-            if any(marker in text for marker in GENERATED_MARKERS):
+            if any(marker in text for marker in GENERATED_MARKERS) or (src_changed and "{code-cell}" in text):
                 found.append(docname)
     return found
 
@@ -271,7 +278,7 @@ def setup(app: Sphinx) -> dict:
     app.add_js_file(None, body=MATHJAX2_SHIM)
     app.connect("config-inited", _config_inited)
     app.connect("source-read", _source_read)
-    app.connect("env-get-outdated", _generated_docs)
+    app.connect("env-get-outdated", _outdated_docs)
     app.connect("doctree-resolved", _strip_thebe, priority=600)
     # sphinx-book-theme resets its header buttons at priority 500 and builds them at 501:
     # the notebook download must be known in between.

@@ -311,3 +311,24 @@ def test_notebook_install_cell_is_valid_python() -> None:
     namespace = {"get_ipython": lambda: type("IP", (), {"run_line_magic": lambda self, *a: calls.append(a)})()}
     exec(compile(cell["source"].replace('"gradflow"', '"gradflow_not_installed_anywhere"'), "cell", "exec"), namespace)
     assert calls and calls[0][0] == "pip", f"the cell should pip-install the library where it is missing: {calls}"
+
+
+def test_a_change_to_the_sources_re_executes_every_notebook(tmp_path: Path) -> None:
+    """After src/gradflow changes, unchanged chapters must be re-read (and so re-executed), not only the claims page."""
+    from types import SimpleNamespace
+
+    ext = _load_extension()
+    texts = {
+        "chapters/nb": "# A chapter\n\n```{code-cell} ipython3\n1 + 1\n```\n",
+        "chapters/plain": "# A page without code\n",
+        "chapters/claims": f"# Claims\n\n{ext.CLAIMS_MARKER}\n",
+    }
+    for name, text in texts.items():
+        (tmp_path / f"{name.split('/')[1]}.md").write_text(text)
+    env = SimpleNamespace(found_docs=set(texts), doc2path=lambda d: tmp_path / f"{d.split('/')[1]}.md")
+    app = SimpleNamespace()
+    assert ext._outdated_docs(app, env, set(), set(), set()) == ["chapters/claims"]
+    app.gradflow_src_changed = True
+    assert sorted(ext._outdated_docs(app, env, set(), set(), set())) == ["chapters/claims", "chapters/nb"], (
+        "with the sources changed, every notebook must be re-read so that it re-executes with the new library"
+    )
