@@ -283,10 +283,10 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("ch11-monitor-relu-first-update", "the He ReLU net's first layer changes by a median within 1e-4..1e-1 of its norm per step", "between", (1e-4, 1e-1), CH11, "ch11-monitor"),
     Claim("ch11-decay-weight-shrink", "with weight decay 0.05 the He ReLU net's first-layer weight norm shrinks below half its start in 300 steps", "at_most", 0.5, CH11, "ch11-not-specific"),
     Claim("ch11-decay-signal-ratio", "... while its backprop signal ratio stays within a factor 10 of one", "between", (0.1, 10.0), CH11, "ch11-not-specific"),
-    Claim("ch11-erratic-roughness", "at learning rate 0.25 the He ReLU net's loss jumps by more than 0.1 between records on average (median over 6 seeds)", "at_least", 0.1, CH11, "ch11-not-specific"),
+    Claim("ch11-erratic-roughness", "at learning rate 0.25 the He ReLU net's loss jumps by more than 0.1 between records on average (median over 4 seeds)", "at_least", 0.1, CH11, "ch11-not-specific"),
     Claim("ch11-sigmoid-roughness", "the stalled sigmoid net's loss changes by less than 0.05 between records on average", "at_most", 0.05, CH11, "ch11-not-specific"),
-    Claim("ch11-erratic-signal-ratio", "the erratic runs' backprop signal ratio after training stays within a factor 10 of one (median over 6 seeds)", "between", (0.1, 10.0), CH11, "ch11-not-specific"),
-    Claim("ch11-symptom-verdicts-healthy", "of the 7 runs with shrinking weights (1) or erratic curves (6 seeds), at least 6 get the verdict healthy", "at_least", 6.0, CH11, "ch11-not-specific"),
+    Claim("ch11-erratic-signal-ratio", "the erratic runs' backprop signal ratio after training stays within a factor 10 of one (median over 4 seeds)", "between", (0.1, 10.0), CH11, "ch11-not-specific"),
+    Claim("ch11-symptom-verdicts-healthy", "of the 5 runs with shrinking weights (1) or erratic curves (4 seeds), at least 4 get the verdict healthy", "at_least", 4.0, CH11, "ch11-not-specific"),
 )  # fmt: skip
 
 SEED_CLAIMS: tuple[SeedClaim, ...] = (
