@@ -67,3 +67,16 @@ def test_norm_does_not_underflow_in_float32():
     assert float(jnp.linalg.norm(tiny)) == 0.0  # the naive norm underflows
     assert float(gradients.norm(tiny)) == pytest.approx(4e-25, rel=1e-5)
     assert float(gradients.norm(jnp.zeros(3))) == 0.0
+
+
+def test_backprop_signals_is_backprop_signal_per_seed():
+    from gradflow.networks import init_stack
+
+    spec = MLP(6, 8, 5, 3, activation="tanh", init="xavier", batch_norm=True)
+    keys = jax.random.split(KEY, 3)
+    x, y = jax.random.normal(KEY, (16, 6)), jnp.arange(16) % 3
+    got = gradients.backprop_signals(spec, init_stack(keys, spec), x, y)
+    assert got.shape == (3, spec.depth + 1), f"expected (seeds, depth + 1) = (3, 6); got {got.shape}"
+    for i, k in enumerate(keys):
+        alone = gradients.backprop_signal(spec, init_mlp(k, spec), x, y)
+        np.testing.assert_allclose(got[i], alone, rtol=1e-5, err_msg=f"seed {i}: the fast-compiled signal differs")

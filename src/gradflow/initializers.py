@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from gradflow._checks import choice, is_concrete
+from gradflow._compile import FAST_COMPILE
 
 Array = jax.Array
 Initializer = Callable[[Array, tuple[int, ...], jnp.dtype], Array]
@@ -70,9 +71,9 @@ def _initializer(recipe: str | tuple) -> Initializer:
 
 
 # Drawn eagerly, every new weight shape compiles the PRNG's hash (0.2-1.3 s on CPU, several per
-# chapter). For small matrices XLA's lowest backend optimization level compiles it 2-5x faster
-# and runs it as fast; the values can differ from a fully optimized draw in the last bit (the
-# inverse error function's rounding). Large draws, where running time matters, stay optimized.
+# chapter). Small matrices compile with FAST_COMPILE and run as fast; their values can differ
+# from a fully optimized draw in the last bit (the inverse error function's rounding). Large
+# draws, where running time matters, stay optimized.
 _SMALL = 2**15
 
 
@@ -88,4 +89,4 @@ def _scaled_draw(key: Array, shape: tuple[int, ...], recipe: str | tuple, scale:
 
 
 _draw_large = jax.jit(_scaled_draw, static_argnums=(1, 2))
-_draw_small = jax.jit(_scaled_draw, static_argnums=(1, 2), compiler_options={"xla_backend_optimization_level": 0})
+_draw_small = jax.jit(_scaled_draw, static_argnums=(1, 2), compiler_options=FAST_COMPILE)

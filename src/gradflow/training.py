@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from gradflow._checks import positive_int
+from gradflow._compile import FAST_COMPILE
 from gradflow.networks import MLP, Params, State, init_state, loss_and_state
 
 Array = jax.Array
@@ -41,9 +42,8 @@ def _layer_norms(spec: MLP, tree: Params) -> Array:
     return jnp.stack([jnp.linalg.norm(tree[name]["W"]) for name in spec.layer_names])
 
 
-# Integer work run once per training run: XLA's lowest backend optimization level compiles
-# it faster, and integer results do not depend on it.
-@partial(jax.jit, static_argnames=("n", "steps", "batch_size"), compiler_options={"xla_backend_optimization_level": 0})
+# Integer work run once per training run: compiled fast, and its results do not depend on it.
+@partial(jax.jit, static_argnames=("n", "steps", "batch_size"), compiler_options=FAST_COMPILE)
 def _batch_indices(key: Array, n: int, steps: int, batch_size: int) -> Array:
     """Row indices of each step's minibatch, (steps, batch_size), drawn without replacement.
 
