@@ -80,3 +80,17 @@ def test_backprop_signals_is_backprop_signal_per_seed():
     for i, k in enumerate(keys):
         alone = gradients.backprop_signal(spec, init_mlp(k, spec), x, y)
         np.testing.assert_allclose(got[i], alone, rtol=1e-5, err_msg=f"seed {i}: the fast-compiled signal differs")
+
+
+def test_signals_at_init_draws_with_the_keys_and_scale():
+    from gradflow.networks import init_stack
+
+    spec = MLP(6, 8, 4, 3, activation="tanh", init="normal")
+    keys = jax.random.split(KEY, 2)
+    x, y = jax.random.normal(KEY, (16, 6)), jnp.arange(16) % 3
+    got = gradients.signals_at_init(spec, keys, x, y, scale=0.05)
+    assert isinstance(got, np.ndarray) and got.shape == (2, spec.depth + 1)
+    want = gradients.backprop_signals(spec, init_stack(keys, spec, 0.05), x, y)
+    np.testing.assert_array_equal(got, want, err_msg="signals_at_init must use init_stack(keys, spec, scale)")
+    unscaled = gradients.signals_at_init(spec, keys, x, y)
+    assert not np.allclose(got, unscaled), "the scale was ignored: scale 0.05 gave the signal of scale 1"

@@ -12,6 +12,7 @@ Pure functions over JAX pytrees with explicit PRNG keys. Modules:
 - ``descent``: gradient descent on a quadratic
 - ``gradcheck``: finite differences and ``cmp``
 - ``plots``, ``widgets``: figures and explorers
+- ``parallel``: independent computations in threads (XLA compiles them at once)
 - ``claims``: every number the course checks
 """
 

@@ -12,9 +12,10 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gradflow._compile import FAST_COMPILE
-from gradflow.networks import MLP, Params, loss_fn
+from gradflow.networks import MLP, Params, init_stack, loss_fn
 
 Array = jax.Array
 
@@ -60,6 +61,17 @@ def backprop_signal(spec: MLP, params: Params, x: Array, y: Array, loss: str = "
 def backprop_signals(spec: MLP, stacked: Params, x: Array, y: Array, loss: str = "cross_entropy") -> Array:
     """:func:`backprop_signal` for each set of parameters in ``stacked`` (``networks.init_stack``): shape (seeds, depth + 1)."""
     return jax.vmap(lambda p: backprop_signal(spec, p, x, y, loss))(stacked)
+
+
+def signals_at_init(
+    spec: MLP, keys: Array, x: Array, y: Array, scale: float = 1.0, loss: str = "cross_entropy"
+) -> np.ndarray:
+    """The backprop signal per layer of a freshly initialized ``spec`` for each key in ``keys`` (seeds,).
+
+    The weights are ``networks.init_stack(keys, spec, scale)``; returns a NumPy array of shape
+    (seeds, depth + 1), layer 0 being the input.
+    """
+    return np.asarray(backprop_signals(spec, init_stack(keys, spec, scale), x, y, loss))
 
 
 @partial(jax.jit, static_argnames=("spec", "loss"))

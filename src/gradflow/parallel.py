@@ -1,0 +1,42 @@
+"""Independent computations side by side, one thread each.
+
+On a CPU most of a chapter's time goes to XLA compiling each network's jitted functions, and XLA
+compiles (and runs) without holding Python's lock: two networks' functions compile at the same time
+on a machine with two or more cores. Each computation is unchanged, so the results equal those of a
+one-at-a-time loop, bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from gradflow._checks import positive_int
+
+K = TypeVar("K", bound=Hashable)
+R = TypeVar("R")
+
+
+def concurrently(fn: Callable[[K], R], keys: Iterable[K], workers: int | None = None) -> dict[K, R]:
+    """``{key: fn(key)}`` for each of ``keys`` (a dict gives its keys), in their order, in up to ``workers`` threads.
+
+    ``workers`` defaults to the number of cores. The calls must not depend on one another;
+    the first exception a call raises is raised here. Put the longest calls first: the
+    threads take the keys in order.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable; got {type(fn).__name__}")
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
+        raise TypeError(f"keys must be an iterable of keys (a list, or a dict of name: network); got {keys!r:.80}")
+    keys = list(keys)
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"keys must be distinct; got {keys!r:.200}")
+    if workers is None:
+        workers = os.cpu_count() or 1
+    positive_int("workers", workers)
+    if workers == 1 or len(keys) < 2:
+        return {key: fn(key) for key in keys}
+    with ThreadPoolExecutor(min(workers, len(keys))) as pool:
+        return dict(zip(keys, pool.map(fn, keys), strict=True))
