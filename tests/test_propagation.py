@@ -9,7 +9,7 @@ import pytest
 
 from gradflow import propagation as pr
 from gradflow.gradients import backprop_signal
-from gradflow.networks import MLP, forward, init_mlp
+from gradflow.networks import MLP, forward, init_mlp, init_stack
 
 KEY = jax.random.key(0)
 SPEC = MLP(16, 24, 6, 3, activation="relu", init="gaussian_fan_in")
@@ -23,6 +23,15 @@ def test_second_moments_by_hand():
     want = [float(jnp.mean(h**2)) for h in hs]
     np.testing.assert_allclose(np.asarray(pr.second_moments(SPEC, params, X)), want, rtol=1e-6)
     assert len(want) == SPEC.depth + 1
+
+
+def test_second_moments_per_seed_is_second_moments_of_each_seed():
+    keys = jax.random.split(KEY, 3)
+    got = pr.second_moments_per_seed(SPEC, init_stack(keys, SPEC), X)
+    assert got.shape == (3, SPEC.depth + 1), f"expected (seeds, depth + 1) = (3, 7); got {got.shape}"
+    for i, k in enumerate(keys):
+        alone = pr.second_moments(SPEC, init_mlp(k, SPEC), X)
+        np.testing.assert_allclose(got[i], alone, rtol=1e-5, err_msg=f"seed {i}: the fast-compiled moments differ")
 
 
 def test_layer_stats_signal_matches_gradients_module():

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradflow._checks import choice, finite_float, positive_int
+from gradflow._compile import FAST_COMPILE
 from gradflow.networks import LOSSES, MLP, Params, _loss, forward, init_stack
 
 Array = jax.Array
@@ -34,6 +35,13 @@ def second_moments(spec: MLP, params: Params, x: Array) -> Array:
     """E[h_l^2] for l = 0 (the input x) .. depth, shape (depth + 1,): mean over batch and units."""
     _, hs = forward(_check_spec(spec), params, x, return_activations=True)
     return jnp.stack([jnp.mean(h * h) for h in hs])
+
+
+# A one-off measurement at initialization: compiling it costs more than running it.
+@partial(jax.jit, static_argnames="spec", compiler_options=FAST_COMPILE)
+def second_moments_per_seed(spec: MLP, stacked: Params, x: Array) -> Array:
+    """:func:`second_moments` for each network in ``stacked`` (``networks.init_stack``): shape (seeds, depth + 1)."""
+    return jax.vmap(lambda p: second_moments(spec, p, x))(stacked)
 
 
 @partial(jax.jit, static_argnames=("spec", "loss"))
