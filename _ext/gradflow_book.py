@@ -14,6 +14,8 @@
 - One setting, `repository: url:` in `_config.yml`, turns on the repository and
   issues buttons and the Binder and Colab launch buttons; while it is empty they stay off.
 - The site's own CSS (`_assets/css/`): figures and explorers as white cards in dark mode.
+- A cell output that is a bare object repr (`<Figure size ...>`, `<matplotlib...>`, `<... object at 0x...>`)
+  instead of its rendering, and a named figure with no image, are build warnings (errors under `-W`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -57,6 +60,8 @@ MATHJAX2_SHIM = """document.addEventListener("DOMContentLoaded", function () {
     });
   }};
 });"""
+# What a cell shows when an object it meant to display has no rich rendering (a figure that never became an image).
+BARE_REPR = re.compile(r"^<(Figure size |matplotlib\.|Axes[ :(>]|[\w.]+ object at 0x)")
 BINDER_URL = "https://mybinder.org"
 COLAB_URL = "https://colab.research.google.com"
 
@@ -246,6 +251,27 @@ def _strip_thebe(app: Sphinx, doctree, docname: str) -> None:
             node.parent.remove(node)
 
 
+def output_problems(doctree) -> list[str]:
+    """Outputs that show a bare object repr instead of their rendering, and figures without an image."""
+    from docutils import nodes
+
+    problems = []
+    for block in doctree.findall(nodes.literal_block):
+        text = block.astext().strip()
+        if "text_plain" in block.get("classes", []) and BARE_REPR.match(text):
+            problems.append(f"a cell output is the bare repr {text[:80]!r} instead of its rendering")
+    for figure in doctree.findall(nodes.figure):
+        if not any(True for _ in figure.findall(nodes.image)):
+            name = (figure.get("ids") or figure.get("names") or ["(unnamed)"])[0]
+            problems.append(f"figure {name!r} has no image: its cell displayed no picture")
+    return problems
+
+
+def _check_outputs(app: Sphinx, doctree) -> None:
+    for problem in output_problems(doctree):
+        LOGGER.warning(problem, location=app.env.docname, type="gradflow", subtype="output")
+
+
 def _page_polish(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Runs after the theme has built its header buttons."""
     options = app.config.html_theme_options
@@ -279,6 +305,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _config_inited)
     app.connect("source-read", _source_read)
     app.connect("env-get-outdated", _outdated_docs)
+    app.connect("doctree-read", _check_outputs)
     app.connect("doctree-resolved", _strip_thebe, priority=600)
     # sphinx-book-theme resets its header buttons at priority 500 and builds them at 501:
     # the notebook download must be known in between.

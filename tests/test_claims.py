@@ -65,6 +65,24 @@ def test_glue_rejects_unknown_ids():
         claims.glue("ch99-nothing", 1.0)
 
 
+@pytest.mark.parametrize("value", [0.25, math.nan, math.inf, -math.inf])
+def test_glue_refuses_a_value_its_claim_rejects(value, monkeypatch):
+    """A false or non-finite number raises before anything is displayed, with the claim's message."""
+    from IPython import display as ipy_display
+
+    shown = []
+    monkeypatch.setattr(ipy_display, "display", lambda *a, **k: shown.append(a))
+    with pytest.raises(claims.ClaimFailed, match="ch1-deep-sigmoid-final-loss: a 10-layer sigmoid MLP") as err:
+        claims.glue("ch1-deep-sigmoid-final-loss", value)
+    assert ("not a finite number" in str(err.value)) == (not math.isfinite(value))
+    assert not shown, "a rejected value must not be glued"
+
+
+def test_glue_refuses_what_is_not_one_number():
+    with pytest.raises(TypeError, match="one number"):
+        claims.glue("ch1-deep-sigmoid-final-loss", [2.3, 2.3])
+
+
 def test_glue_displays_what_myst_nb_glue_displays(monkeypatch):
     import myst_nb.ext.glue as nb_glue
     from IPython import display as ipy_display
@@ -73,8 +91,8 @@ def test_glue_displays_what_myst_nb_glue_displays(monkeypatch):
     record = lambda *args, **kwargs: calls.append((args, kwargs))
     monkeypatch.setattr(nb_glue, "ipy_display", record)
     monkeypatch.setattr(ipy_display, "display", record)
-    nb_glue.glue("ch1-deep-sigmoid-final-loss", 0.25, display=False)
-    claims.glue("ch1-deep-sigmoid-final-loss", 0.25)
+    nb_glue.glue("ch1-deep-sigmoid-final-loss", 2.3, display=False)
+    claims.glue("ch1-deep-sigmoid-final-loss", 2.3)
     assert len(calls) == 2 and calls[0] == calls[1], (
         f"gradflow.claims.glue must display exactly what myst_nb.glue(display=False) does; got {calls}"
     )

@@ -29,3 +29,19 @@ def test_per_layer_over_steps_checks_its_shape_and_draws_the_reference():
         plots.per_layer_over_steps(axes[0, 0], np.ones((5, 3)), "r", ["a", "b"])
     plots.per_layer_over_steps(axes[0, 0], -3 + np.zeros((5, 2)), "log10 ratio", ["a", "b"], log=False, reference=-3)
     assert any(np.allclose(line.get_ydata(), -3) and line.get_linestyle() == "--" for line in axes[0, 0].lines)
+
+
+def test_a_returned_figure_is_a_picture_in_a_notebook_even_before_any_pyplot_figure():
+    """Without shown_in_notebooks the first pyplot-free Figure a cell returns is the text <Figure size ...>."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    make = "import matplotlib.pyplot as plt\nfrom matplotlib.figure import Figure\nfig = Figure()\nfig.subplots()\n"
+    cells = [make + "fig", make + "from gradflow import plots\nplots.shown_in_notebooks(fig)"]
+    kinds = []
+    for source in cells:  # each in a fresh kernel: the first figure of the session is the case that fails
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+        kinds.append([sorted(out.get("data", {})) for out in nb.cells[0].outputs])
+    # kinds[0] is [["text/plain"]] with matplotlib 3.10 (the bug this guards against); a later matplotlib may fix it
+    assert kinds[1] == [["image/png", "text/plain"]], kinds[1]

@@ -4,12 +4,15 @@
 
 Prints the execution time, anything the notebook wrote to stderr (which fails the
 book build), any error, and each glued claim with its check against gradflow.claims.
-Explorers are pre-rendered (static) unless --live. Exits 1 on any problem.
+Explorers are pre-rendered (static) unless --live. Exits 1 on any problem. With
+``--json PATH`` it also writes {chapter, seconds, claims: {id: {value, ok, message}},
+problems} there (``tools/second_execution.py`` reads it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -29,6 +32,7 @@ def main() -> int:
     parser.add_argument("--live", action="store_true", help="live explorers instead of pre-rendered frames")
     parser.add_argument("--cold", action="store_true", help="without the build's XLA compilation cache")
     parser.add_argument("--cells", type=int, default=0, metavar="N", help="also list the N slowest cells")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the result as JSON")
     args = parser.parse_args()
     if not args.live:
         os.environ["GRADFLOW_STATIC_EXPLORERS"] = "1"
@@ -51,7 +55,7 @@ def main() -> int:
     except CellExecutionError as err:
         problems.append(f"a cell raised:\n{err}")
     seconds = time.perf_counter() - start
-    claims = by_id()
+    claims, checked = by_id(), {}
     doc = args.chapter.with_suffix("").as_posix()
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
@@ -66,6 +70,7 @@ def main() -> int:
                     problems.append(f"glued {name!r} is not a claim in gradflow.claims")
                     continue
                 ok, message = claim.check(value)
+                checked[name] = {"value": value, "ok": ok, "message": message}
                 if claim.chapter != doc:
                     problems.append(f"{name} is glued here but its claim names chapter {claim.chapter}")
                 print(("PASS " if ok else "FAIL ") + message)
@@ -81,6 +86,9 @@ def main() -> int:
     nbformat.validate(nb)
     for p in problems:
         print("PROBLEM:", p)
+    if args.json:
+        result = {"chapter": args.chapter.stem, "seconds": seconds, "claims": checked, "problems": problems}
+        args.json.write_text(json.dumps(result, indent=1, allow_nan=True))
     return 1 if problems else 0
 
 

@@ -41,7 +41,7 @@ class Claim:
     def check(self, value: float) -> tuple[bool, str]:
         """(passed, message) for a computed ``value``."""
         if not isinstance(value, (int, float)) or not math.isfinite(value):
-            return False, f"{self.id}: computed value {value!r} is not a finite number"
+            return False, f"{self.id}: {self.statement} -- computed value {value!r} is not a finite number"
         e = self.expected
         if self.kind == "equal":
             ok = abs(value - e) <= self.rtol * abs(e) + self.atol
@@ -410,11 +410,27 @@ def by_id() -> dict[str, Claim]:
 GLUE_PREFIX = "application/papermill.record/"  # myst_nb's prefix for glued, undisplayed values
 
 
+class ClaimFailed(ValueError):
+    """A chapter computed a value that its claim rejects (or one that is not a finite number)."""
+
+
 def glue(claim_id: str, value: float) -> None:
-    """Glue ``value`` under ``claim_id`` (which must be a known claim) for the text and the tests."""
-    if claim_id not in by_id():
+    """Check ``value`` against the claim ``claim_id``, then glue it for the text and the tests.
+
+    Raises :class:`ClaimFailed` (with the claim's statement, the value and what was
+    expected) when the check fails, so a chapter whose prose would state a false or
+    non-finite number stops the book build instead of publishing it.
+    """
+    claim = by_id().get(claim_id)
+    if claim is None:
         raise KeyError(f"unknown claim id {claim_id!r}; add it to gradflow.claims.CLAIMS first")
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{claim_id}: glue needs one number; got {type(value).__name__}") from None
+    ok, message = claim.check(value)
+    if not ok:
+        raise ClaimFailed(message)
     # What myst_nb.glue(claim_id, value, display=False) displays (tests/test_claims.py checks it),
     # written out: calling myst_nb's imports nbformat, whose JSON-schema validator compiles dozens
     # of grammars on import, about 2 s of every chapter's execution.

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from gradflow import seeds
 from gradflow._checks import is_concrete, positive_int
 from gradflow.networks import MLP, Params, loss_fn
 
@@ -155,5 +156,5 @@ def sgd_run(
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same number of rows; got {x.shape[0]} and {y.shape[0]}")
     _check_max_norm(max_norm)
-    key = jax.random.key(0) if key is None else key
+    key = seeds.key(0) if key is None else key
     return _sgd_run(spec, params, x, y, lrs, jnp.asarray(max_norm, jnp.float32), key, batch_size)

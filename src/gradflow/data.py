@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gradflow import seeds
 from gradflow._checks import finite_float, positive_int
 
 Array = jax.Array
@@ -50,7 +51,7 @@ def digits(test_fraction: float = 0.25, seed: int = 0) -> Split:
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie strictly between 0 and 1; got {test_fraction}")
     x, y = _load_digits()
-    order = np.random.default_rng(seed).permutation(len(y))
+    order = seeds.rng(seed).permutation(len(y))
     n_test = round(test_fraction * len(y))
     test, train = order[:n_test], order[n_test:]
     mean, std = x[train].mean(0), x[train].std(0) + 1e-6

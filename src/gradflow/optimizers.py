@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from gradflow import seeds
 from gradflow._checks import finite_float, positive_int
 from gradflow.networks import MLP, Params, loss_fn
 
@@ -116,7 +117,7 @@ def train_side_by_side(
     positive_int("batch_size", batch_size)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same number of rows; got {x.shape[0]} and {y.shape[0]}")
-    key = jax.random.key(0) if key is None else key
+    key = seeds.key(0) if key is None else key
     return _side_by_side(spec, params, x, y, key, optimizers, steps, batch_size)
 
 

@@ -10,6 +10,7 @@ explorers can update them in place.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -40,6 +41,23 @@ STYLE = {
 def use_style() -> None:
     """Apply the course's matplotlib style globally (chapters call this once)."""
     mpl.rcParams.update(STYLE)
+
+
+def shown_in_notebooks(fig: Figure) -> Figure:
+    """``fig`` itself, made to display as a picture when a notebook cell returns it.
+
+    IPython shows a :class:`~matplotlib.figure.Figure` as an image only once matplotlib's
+    inline backend is loaded, and matplotlib loads its backend lazily, on the first pyplot
+    figure. A pyplot-free Figure returned before any pyplot figure would show as the text
+    ``<Figure size ...>``; this loads the backend first. Outside IPython it does nothing.
+    """
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and ipython.get_ipython() is not None:
+        import matplotlib.pyplot as plt
+
+        if not plt.get_fignums():  # nothing open yet, so switching (which closes all figures) loses nothing
+            plt.switch_backend(mpl.get_backend())
+    return fig
 
 
 def new_figure(

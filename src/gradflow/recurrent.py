@@ -30,6 +30,8 @@ import numpy as np
 import optax
 
 from gradflow._checks import choice, finite_float, positive_int
+from gradflow.seeds import key as course_key
+from gradflow.seeds import rng as course_rng
 
 Array = jax.Array
 Params = dict[str, dict[str, Array]]
@@ -284,7 +286,7 @@ def adding_problem(
     """
     batch, lag, window, length = _check_adding(batch, lag, window, length)
     n = 1 if batches is None else positive_int("batches", batches)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else course_rng(seed)
     xs, ys = _adding_inputs(*(jnp.asarray(a) for a in _adding_arrays(rng, n, batch, lag, window, length)))
     return (xs[0], ys[0]) if batches is None else (xs, ys)
 
@@ -338,7 +340,7 @@ def train_adding(
 
     All sequences have length max(lags) + window, so every lag and seed trains
     at once (``vmap``) in one jitted ``lax.scan``: one compilation per kind.
-    Seed s draws the initial weights from ``jax.random.key(s)`` (the same for
+    Seed s draws the initial weights from ``course_key(s)`` (the same for
     every lag) and the training batches from NumPy seed (lag, s), a fresh batch
     every step; the test set of a lag is the same for every seed. Returns a
     :class:`TrainResult` with leading axes (lags, seeds).
@@ -353,14 +355,12 @@ def train_adding(
     for name, value in (("hidden", hidden), ("steps", steps), ("test_batch", test_batch)):
         positive_int(name, value)
     length = max(_check_adding(batch, lag, window, None)[3] for lag in lags)
-    inits = [init_rnn(jax.random.key(s), kind, 2, hidden, 1, forget_bias=forget_bias) for s in range(seeds)]
+    inits = [init_rnn(course_key(s), kind, 2, hidden, 1, forget_bias=forget_bias) for s in range(seeds)]
     params = stack_params(inits * len(lags))
     train = [
-        _adding_arrays(np.random.default_rng((lag, s)), steps, batch, lag, window, length)
-        for lag in lags
-        for s in range(seeds)
+        _adding_arrays(course_rng(lag, s), steps, batch, lag, window, length) for lag in lags for s in range(seeds)
     ]
-    tests = [_adding_arrays(np.random.default_rng((10**6, lag)), 1, test_batch, lag, window, length) for lag in lags]
+    tests = [_adding_arrays(course_rng(10**6, lag), 1, test_batch, lag, window, length) for lag in lags]
     tests = [tuple(a[0] for a in t) for t in tests for _ in range(seeds)]
     stacked = [jnp.asarray(np.stack(parts)) for parts in zip(*train, strict=True)]
     test = tuple(jnp.asarray(np.stack(parts)) for parts in zip(*tests, strict=True))

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from gradflow import seeds
 from gradflow._checks import positive_int
 from gradflow._compile import FAST_COMPILE
 from gradflow.networks import MLP, Params, State, init_state, loss_and_state
@@ -113,7 +114,7 @@ def train(
         raise TypeError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
     if not isinstance(record, bool):
         raise TypeError(f"record must be True or False; got {record!r}")
-    key = jax.random.key(0) if key is None else key
+    key = seeds.key(0) if key is None else key
     if batch_size is None:
         batches = jnp.zeros((steps, 0), jnp.int32)  # full batch: one empty row per step
     else:

@@ -12,7 +12,7 @@ import numpy as np
 import optax
 from matplotlib.figure import Figure
 
-from gradflow import plots
+from gradflow import plots, seeds
 from gradflow._checks import positive_int
 from gradflow.diagnostics.core import _is_float_array, _split
 
@@ -116,7 +116,7 @@ class Monitor:
             axes[0, 0].autoscale_view()
             axes[0, 0].get_legend().remove()
             axes[0, 0].set_ylabel("training loss")
-        return fig
+        return plots.shown_in_notebooks(fig)
 
 
 def _step(loss_fn, optimizer, params, opt_state, batch):
@@ -152,7 +152,7 @@ def train_monitored(
     positive_int("batch_size", batch_size)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same number of rows; got {x.shape[0]} and {y.shape[0]}")
-    key = jax.random.key(0) if key is None else key
+    key = seeds.key(0) if key is None else key
     rows = jax.random.randint(key, (steps, batch_size), 0, x.shape[0])
     state = optimizer.init(params) if opt_state is None else opt_state
     monitor = Monitor(params, every=every)

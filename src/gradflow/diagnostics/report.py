@@ -229,7 +229,7 @@ class Report:
             plots.layer_histograms(axes, arrays, "∂L/∂W", sharex=False)
             bottom.suptitle("weight-gradient histograms", fontsize=9)
             fig.suptitle(f"verdict: {self.verdict}", color=_COLOURS.get(self.status, "k"))
-        return fig
+        return plots.shown_in_notebooks(fig)
 
 
 def _name_ticks(ax, names: list[str]) -> None:

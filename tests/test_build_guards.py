@@ -1,0 +1,123 @@
+"""The book build stops on a number its claim rejects and on a figure that did not render.
+
+Two tiny books, built with the course's own extension and execution settings, show the
+guards end to end; the docutils-level checks are tested directly as well.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from docutils import nodes
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n"
+HEADER += "  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
+
+
+def extension():
+    spec = importlib.util.spec_from_file_location("gradflow_book", ROOT / "_ext" / "gradflow_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
+    """Build a one-page book whose configuration is the course's (execution, extension), with ``page`` as its page."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["execute"]["execute_notebooks"] = "force"
+    config["sphinx"]["local_extensions"] = {"gradflow_book": str(ROOT / "_ext")}
+    config.pop("bibtex_bibfiles", None)
+    config["sphinx"]["extra_extensions"] = []
+    config["exclude_patterns"] = ["_build"]
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: page\n")
+    (tmp_path / "index.md").write_text("# Guards\n")
+    (tmp_path / "page.md").write_text(HEADER + textwrap.dedent(page))
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(tmp_path), "-W", "-n", "--keep-going"]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+
+
+def test_a_glued_value_its_claim_rejects_stops_the_build(tmp_path):
+    proc = build(
+        tmp_path,
+        """
+        # Page
+        ```{code-cell} ipython3
+        from gradflow import claims
+        claims.glue("ch1-deep-sigmoid-final-loss", float("nan"))
+        ```
+        The loss stays at {glue:text}`ch1-deep-sigmoid-final-loss:.2f`.
+        """,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    assert "ClaimFailed" in out and "ch1-deep-sigmoid-final-loss" in out and "not a finite number" in out
+
+
+def test_a_figure_shown_as_its_repr_stops_the_build(tmp_path):
+    proc = build(
+        tmp_path,
+        """
+        # Page
+        ```{code-cell} ipython3
+        from matplotlib.figure import Figure  # no pyplot: nothing registers a PNG formatter for Figure
+        fig = Figure()
+        fig.subplots().plot([1, 2])
+        fig
+        ```
+
+        ```{code-cell} ipython3
+        ---
+        mystnb:
+          figure:
+            caption: A figure whose cell shows no picture.
+            name: fig-empty
+        ---
+        print("no picture here")
+        ```
+        """,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    assert "bare repr '<Figure size" in out, out[-3000:]
+    assert "figure 'fig-empty' has no image" in out, out[-3000:]
+
+
+def literal(text: str, classes: list[str]) -> nodes.literal_block:
+    return nodes.literal_block(text, text, classes=classes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<Figure size 864x576 with 8 Axes>",
+        "<matplotlib.legend.Legend at 0x7f00>",
+        "<Axes: xlabel='step'>",
+        "<gradflow.diagnostics.report.Report object at 0x7f3a>",
+    ],
+)
+def test_bare_reprs_are_problems(text):
+    doc = nodes.container()
+    doc += literal(text, ["output", "text_plain"])
+    assert extension().output_problems(doc) == [f"a cell output is the bare repr {text!r} instead of its rendering"]
+
+
+def test_printed_text_numbers_and_rendered_figures_are_fine():
+    doc = nodes.container()
+    doc += literal("<Figure size 640x480 with 1 Axes>", ["output", "stream"])  # printed on purpose
+    doc += literal("2.302", ["output", "text_plain"])
+    figure = nodes.figure(ids=["fig-ok"])
+    figure += nodes.image(uri="x.png")
+    doc += figure
+    assert extension().output_problems(doc) == []
+    empty = nodes.figure(ids=["fig-bad"])
+    empty += nodes.caption("c", "c")
+    doc += empty
+    assert extension().output_problems(doc) == ["figure 'fig-bad' has no image: its cell displayed no picture"]
