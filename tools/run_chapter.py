@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -52,8 +53,9 @@ def main() -> int:
     problems = []
     try:
         client.execute()
-    except CellExecutionError as err:
-        problems.append(f"a cell raised:\n{err}")
+    except CellExecutionError as err:  # its name and message first, then the cell and traceback without colour codes
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
+        problems.append(f"a cell raised {err.ename}: {err.evalue}\n{plain}")
     seconds = time.perf_counter() - start
     claims, checked = by_id(), {}
     doc = args.chapter.with_suffix("").as_posix()

@@ -248,12 +248,13 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("ch9-sigmoid-clipped-first-change", "with clipping the sigmoid net's first layer moves by less than 0.1% of its norm in 300 steps", "at_most", 1e-3, CH9, "ch9-vanishing"),
     # Chapter 10: schedules from optax and their effect; momentum, Adagrad, RMSProp, Adam on the deep sigmoid net; Adam's eps.
     Claim("ch10-warmup-cosine-hand-vs-optax", "the hand-written warmup-cosine schedule matches optax.warmup_cosine_decay_schedule (largest difference)", "at_most", 1e-6, CH10, "ch10-schedules"),
-    Claim("ch10-constant-final-loss", "noisy SGD (batch 16) at a constant rate 0.5 ends with a high training loss (median over 3 seeds)", "at_least", 0.15, CH10, "ch10-schedule-effect"),
-    Claim("ch10-cosine-final-loss", "the same runs with cosine decay from 0.5 end low (median over 3 seeds)", "at_most", 0.08, CH10, "ch10-schedule-effect"),
-    Claim("ch10-constant-over-cosine", "cosine decay ends at least 3 times lower than the constant rate (ratio of medians)", "at_least", 3.0, CH10, "ch10-schedule-effect"),
-    Claim("ch10-decayed-worst-final-loss", "every decaying schedule ends well below the constant rate (worst median over the decaying schedules)", "at_most", 0.25, CH10, "ch10-schedule-effect"),
-    Claim("ch10-constant-test-acc", "test accuracy with the constant rate (median over 3 seeds)", "between", (0.5, 0.95), CH10, "ch10-schedule-effect"),
-    Claim("ch10-cosine-test-acc", "test accuracy with cosine decay (median over 3 seeds)", "at_least", 0.94, CH10, "ch10-schedule-effect"),
+    Claim("ch10-constant-final-loss", "noisy SGD (batch 16) at a constant rate 0.5 ends with a high training loss (median over 8 seeds)", "at_least", 0.1, CH10, "ch10-schedule-effect"),
+    Claim("ch10-cosine-final-loss", "the same runs with cosine decay from 0.5 end low (median over 8 seeds)", "at_most", 0.08, CH10, "ch10-schedule-effect"),
+    Claim("ch10-constant-over-cosine", "cosine decay ends at least 2.5 times lower than the constant rate (ratio of medians over 8 seeds)", "at_least", 2.5, CH10, "ch10-schedule-effect"),
+    Claim("ch10-cosine-below-constant-seeds", "seed by seed, cosine decay ends below the constant rate in at least 6 of the 8 runs", "at_least", 6.0, CH10, "ch10-schedule-effect"),
+    Claim("ch10-decayed-worst-final-loss", "every decaying schedule ends well below the constant rate (worst median over the decaying schedules, 8 seeds)", "at_most", 0.15, CH10, "ch10-schedule-effect"),
+    Claim("ch10-constant-test-acc", "test accuracy with the constant rate (median over 8 seeds)", "between", (0.5, 0.95), CH10, "ch10-schedule-effect"),
+    Claim("ch10-cosine-test-acc", "test accuracy with cosine decay (median over 8 seeds)", "at_least", 0.94, CH10, "ch10-schedule-effect"),
     Claim("ch10-momentum-zero-grad-step", "after ten unit gradients, momentum (0.9) still steps when the gradient is zero (learning rate 1)", "at_least", 1.0, CH10, "ch10-optimizers"),
     Claim("ch10-adagrad-zero-grad-step", "after ten unit gradients, Adagrad's step at a zero gradient is exactly zero (no velocity)", "equal", 0.0, CH10, "ch10-optimizers"),
     Claim("ch10-sgd-final-loss", "SGD (lr 0.1) leaves the deep sigmoid net at the chance loss after 400 steps (median over 3 seeds)", "equal", math.log(10), CH10, "ch10-optimizers", rtol=0.02),
@@ -283,10 +284,11 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("ch11-monitor-relu-first-update", "the He ReLU net's first layer changes by a median within 1e-4..1e-1 of its norm per step", "between", (1e-4, 1e-1), CH11, "ch11-monitor"),
     Claim("ch11-decay-weight-shrink", "with weight decay 0.05 the He ReLU net's first-layer weight norm shrinks below half its start in 300 steps", "at_most", 0.5, CH11, "ch11-not-specific"),
     Claim("ch11-decay-signal-ratio", "... while its backprop signal ratio stays within a factor 10 of one", "between", (0.1, 10.0), CH11, "ch11-not-specific"),
-    Claim("ch11-erratic-roughness", "at learning rate 0.25 the He ReLU net's loss jumps by more than 0.1 between records on average (median over 4 seeds)", "at_least", 0.1, CH11, "ch11-not-specific"),
+    Claim("ch11-erratic-diverged", "at learning rate 0.15 at most 2 of the 8 He ReLU runs diverge (every run is accounted for)", "at_most", 2.0, CH11, "ch11-not-specific"),
+    Claim("ch11-erratic-roughness", "at learning rate 0.15 the He ReLU net's loss jumps by more than 0.1 between records on average (median over the runs that did not diverge)", "at_least", 0.1, CH11, "ch11-not-specific"),
     Claim("ch11-sigmoid-roughness", "the stalled sigmoid net's loss changes by less than 0.05 between records on average", "at_most", 0.05, CH11, "ch11-not-specific"),
-    Claim("ch11-erratic-signal-ratio", "the erratic runs' backprop signal ratio after training stays within a factor 10 of one (median over 4 seeds)", "between", (0.1, 10.0), CH11, "ch11-not-specific"),
-    Claim("ch11-symptom-verdicts-healthy", "of the 5 runs with shrinking weights (1) or erratic curves (4 seeds), at least 4 get the verdict healthy", "at_least", 4.0, CH11, "ch11-not-specific"),
+    Claim("ch11-erratic-signal-ratio", "the erratic runs' backprop signal ratio after training stays within a factor 10 of one (median over the runs that did not diverge)", "between", (0.1, 10.0), CH11, "ch11-not-specific"),
+    Claim("ch11-symptom-verdicts-healthy", "of the runs with shrinking weights (1) or erratic curves (the finite ones of 8), at least 80% get the verdict healthy", "at_least", 0.8, CH11, "ch11-not-specific"),
 )  # fmt: skip
 
 SEED_CLAIMS: tuple[SeedClaim, ...] = (
@@ -381,8 +383,8 @@ SEED_CLAIMS: tuple[SeedClaim, ...] = (
               ("ch9-he-lr1-unclipped-trained-fraction", "ch9-he-lr1-clipped-trained-fraction", "ch9-cliff-grad-ratio")),
     # Chapter 10: optimizers and schedules.
     SeedClaim("001", "Start with a high learning rate and decrease it as training proceeds.", "right",
-              "On noisy SGD over the digits, cosine decay from 0.5 ends about ten times lower in training loss than a constant 0.5, and every decaying schedule beats the constant rate.",
-              ("ch10-constant-over-cosine", "ch10-decayed-worst-final-loss")),
+              "On noisy SGD over the digits, cosine decay from 0.5 ends several times lower in training loss than a constant 0.5 (median over 8 seeds; the factor varies with the seeds, the direction does not), and every decaying schedule beats the constant rate.",
+              ("ch10-constant-over-cosine", "ch10-cosine-below-constant-seeds", "ch10-decayed-worst-final-loss")),
     SeedClaim("001", "Momentum-based gradient descents, which incorporate the history of training, such as Adam and Adagrad, get out of regions of small gradients.", "loose",
               "Adagrad is not momentum-based: at a zero gradient it does not move while momentum does. On the deep sigmoid net momentum and Adagrad stall like SGD; "
               "only Adam leaves the plateau, because its step does not scale with the gradient while |g| is above eps.",
