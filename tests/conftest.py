@@ -2,6 +2,11 @@
 
 Set GRADFLOW_BUILT_BOOK=/path/to/dir (a directory holding `_build/html`) to reuse an
 existing build while developing; CI always builds fresh.
+
+The second execution of every chapter (another seed set, a smaller CPU instruction set:
+``tools/second_execution.py``) starts in the background when the book build starts, one
+chapter at a time, so the two share the machine's cores; ``tests/test_second_execution.py``
+waits for it. Set GRADFLOW_SECOND_EXECUTION=/dir to reuse the JSON results of an earlier one.
 """
 
 from __future__ import annotations
@@ -18,7 +23,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def book(tmp_path_factory) -> Path:
+def second_execution(tmp_path_factory):
+    """(process or None, results folder, log file) of the background second execution."""
+    reuse = os.environ.get("GRADFLOW_SECOND_EXECUTION")
+    if reuse:
+        yield None, Path(reuse), None
+        return
+    out = tmp_path_factory.mktemp("second_execution")
+    log = out / "run.log"
+    cmd = [sys.executable, str(ROOT / "tools" / "second_execution.py"), "--out", str(out), "--jobs", "1"]
+    with log.open("w") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    yield proc, out, log
+    if proc.poll() is None:  # the session ended without waiting for it (only some tests were selected)
+        os.killpg(proc.pid, 9)
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory, second_execution) -> Path:
     """Directory holding `_build/html` and `_build/jupyter_execute` of a fresh `-W -n` build."""
     reuse = os.environ.get("GRADFLOW_BUILT_BOOK")
     if reuse:

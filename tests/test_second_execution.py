@@ -3,8 +3,7 @@
 The book is built from seed set 0 on one CPU. Here every chapter runs again with
 ``GRADFLOW_SEED_SET=1`` (other keys, batches and data split) and
 ``XLA_FLAGS=--xla_cpu_max_isa=SSE4_2`` (other machine code, so other last bits), as
-``tools/second_execution.py`` does. Set GRADFLOW_SECOND_EXECUTION=/dir to reuse the
-JSON results of an earlier run while developing.
+``tools/second_execution.py`` does (started beside the book build by ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -22,19 +21,21 @@ from gradflow import claims
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import second_execution  # noqa: E402
+import second_execution as tool  # noqa: E402
 
-CHAPTERS = [c.stem for c in second_execution.chapters()]
+CHAPTERS = [c.stem for c in tool.chapters()]
 
 
 @pytest.fixture(scope="session")
-def rerun(tmp_path_factory) -> dict[str, dict]:
-    reuse = os.environ.get("GRADFLOW_SECOND_EXECUTION")
-    if reuse:
-        found = [json.loads(p.read_text()) for p in Path(reuse).glob("*.json")]
-    else:
-        found = second_execution.execute_all(tmp_path_factory.mktemp("second_execution"), seed_set=1, isa="SSE4_2")
-    return {r["chapter"]: r for r in found}
+def rerun(second_execution, book) -> dict[str, dict]:
+    """{chapter: result} of the second execution (started beside the book build by conftest), once it has finished."""
+    proc, out, log = second_execution
+    if proc is not None:
+        try:
+            proc.wait(timeout=1800)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the second execution did not finish in 30 minutes; its log: {log}")
+    return {r["chapter"]: r for r in (json.loads(p.read_text()) for p in Path(out).glob("*.json"))}
 
 
 @pytest.mark.book
@@ -52,11 +53,11 @@ def test_every_claim_holds_for_other_seeds_and_instruction_set(chapter, rerun):
 def test_the_second_execution_changes_the_seed_set_and_the_instruction_set(monkeypatch):
     monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1 --xla_cpu_max_isa=AVX2")
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/somewhere")
-    env = second_execution.environment(1, "SSE4_2")
+    env = tool.environment(1, "SSE4_2")
     assert env["GRADFLOW_SEED_SET"] == "1" and "JAX_COMPILATION_CACHE_DIR" not in env
     assert env["XLA_FLAGS"].split() == ["--xla_force_host_platform_device_count=1", "--xla_cpu_max_isa=SSE4_2"]
     with pytest.raises(ValueError, match="another seed set"):
-        second_execution.execute_all(Path("/nonexistent"), seed_set=0)
+        tool.execute_all(Path("/nonexistent"), seed_set=0)
     assert CHAPTERS[0].startswith("01_") and len(CHAPTERS) == 11
 
 

@@ -13,7 +13,8 @@ Pure functions over JAX pytrees with explicit PRNG keys. Modules:
 - ``gradcheck``: finite differences and ``cmp``
 - ``plots``, ``widgets``: figures and explorers
 - ``parallel``: independent computations in threads (XLA compiles them at once)
-- ``claims``: every number the course checks
+- ``claims``: every number the course checks (``glue`` refuses a value its claim rejects)
+- ``seeds``: every key and generator of the course (``GRADFLOW_SEED_SET`` draws another set)
 """
 
 __version__ = "0.1.0"
