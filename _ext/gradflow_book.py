@@ -7,7 +7,8 @@
   Without them the build falls back to the CDNs and says so.
 - jupyter-cache hashes only notebook code, so the execution cache is cleared and
   every notebook re-executed whenever the `gradflow` sources change.
-- The claims page is generated from `gradflow.claims`; the execution-status page
+- The claims page is generated from the chapters' `*.claims.toml` files (read by `gradflow.claims`), whose
+  folder the executing kernels get as GRADFLOW_CLAIMS_DIR (so `claims.glue` checks every value); the execution-status page
   lists the versions of the packages the build used.
 - Every chapter's executed notebook is offered for download (`.ipynb`) beside its
   `.md` source.
@@ -37,6 +38,7 @@ LOGGER = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "_vendor"
 CSS_DIR = ROOT / "_assets" / "css"
+CLAIMS_DIR = ROOT / "chapters"  # each chapter's checked numbers, in <chapter>.claims.toml
 CLAIMS_MARKER = "<!-- claims-table -->"
 VERSIONS_MARKER = "<!-- build-versions -->"
 GENERATED_MARKERS = (CLAIMS_MARKER, VERSIONS_MARKER)
@@ -179,6 +181,7 @@ def _jax_compilation_cache(app: Sphinx) -> None:
 
 def _config_inited(app: Sphinx, config) -> None:
     os.environ["GRADFLOW_STATIC_EXPLORERS"] = "1"
+    os.environ["GRADFLOW_CLAIMS_DIR"] = str(CLAIMS_DIR)  # the kernels' claims.glue checks against these files
     _jax_compilation_cache(app)
     config.exclude_patterns = [*config.exclude_patterns, *EXTRA_EXCLUDES]
     config.html_theme_options = repository_buttons(config.html_theme_options)
@@ -191,9 +194,9 @@ def _config_inited(app: Sphinx, config) -> None:
 
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if CLAIMS_MARKER in source[0]:
-        from gradflow.claims import claims_markdown
+        from gradflow.claims import claims_markdown, load
 
-        source[0] = source[0].replace(CLAIMS_MARKER, claims_markdown())
+        source[0] = source[0].replace(CLAIMS_MARKER, claims_markdown(load(CLAIMS_DIR)))
     if VERSIONS_MARKER in source[0]:
         source[0] = source[0].replace(VERSIONS_MARKER, versions_markdown())
 
@@ -260,10 +263,10 @@ def output_problems(doctree) -> list[str]:
         text = block.astext().strip()
         if "text_plain" in block.get("classes", []) and BARE_REPR.match(text):
             problems.append(f"a cell output is the bare repr {text[:80]!r} instead of its rendering")
-    for figure in doctree.findall(nodes.figure):
-        if not any(True for _ in figure.findall(nodes.image)):
-            name = (figure.get("ids") or figure.get("names") or ["(unnamed)"])[0]
-            problems.append(f"figure {name!r} has no image: its cell displayed no picture")
+    for cell in doctree.findall(nodes.container):
+        figure = ((cell.get("cell_metadata") or {}).get("mystnb") or {}).get("figure") or {}
+        if cell.get("nb_element") == "cell_code" and figure and not any(True for _ in cell.findall(nodes.image)):
+            problems.append(f"figure {figure.get('name', '(unnamed)')!r} has no image: its cell displayed no picture")
     return problems
 
 

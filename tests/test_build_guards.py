@@ -35,6 +35,7 @@ def build(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
     config["sphinx"]["local_extensions"] = {"gradflow_book": str(ROOT / "_ext")}
     config.pop("bibtex_bibfiles", None)
     config["sphinx"]["extra_extensions"] = []
+    config["sphinx"]["config"].pop("bibtex_reference_style", None)
     config["exclude_patterns"] = ["_build"]
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: page\n")
@@ -113,11 +114,15 @@ def test_printed_text_numbers_and_rendered_figures_are_fine():
     doc = nodes.container()
     doc += literal("<Figure size 640x480 with 1 Axes>", ["output", "stream"])  # printed on purpose
     doc += literal("2.302", ["output", "text_plain"])
+    meta = {"mystnb": {"figure": {"name": "fig-ok", "caption": "c"}}}
+    cell = nodes.container(nb_element="cell_code", cell_metadata=meta)
     figure = nodes.figure(ids=["fig-ok"])
     figure += nodes.image(uri="x.png")
-    doc += figure
+    cell += figure
+    doc += cell
+    doc += nodes.container(nb_element="cell_code", cell_metadata={})  # no figure asked for
     assert extension().output_problems(doc) == []
-    empty = nodes.figure(ids=["fig-bad"])
-    empty += nodes.caption("c", "c")
+    empty = nodes.container(nb_element="cell_code", cell_metadata={"mystnb": {"figure": {"name": "fig-bad"}}})
+    empty += literal("no picture here", ["output", "stream"])
     doc += empty
     assert extension().output_problems(doc) == ["figure 'fig-bad' has no image: its cell displayed no picture"]

@@ -1,14 +1,17 @@
-"""Every number the text states is computed by a chapter, glued, and checked here against gradflow.claims."""
+"""Every number the text states is computed by a chapter, glued, and checked here against the chapters' claim files."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from gradflow import claims
 
-CLAIMS = claims.CLAIMS
+ROOT = Path(__file__).resolve().parent.parent
+CLAIM_SET = claims.load(ROOT / "chapters")
+CLAIMS = CLAIM_SET.claims
 
 
 @pytest.mark.book
@@ -17,7 +20,7 @@ def test_claim(claim, glued):
     assert claim.chapter in glued, f"{claim.chapter} was not executed by the book build (is it in _toc.yml?)"
     values = glued[claim.chapter]
     assert claim.id in values, (
-        f"{claim.chapter} never glues {claim.id!r}: call gradflow.claims.glue({claim.id!r}, value) in the chapter"
+        f"{claim.chapter} never glues {claim.id!r}: call claims.glue({claim.id!r}, value) in the chapter"
     )
     ok, message = claim.check(float(values[claim.id]))
     assert ok, message
@@ -25,11 +28,11 @@ def test_claim(claim, glued):
 
 @pytest.mark.book
 def test_every_glued_claim_id_is_known(glued):
-    known = claims.by_id()
+    known = CLAIM_SET.by_id()
     for doc, values in glued.items():
         for key in values:
             if key.startswith("ch") and "-" in key:
-                assert key in known, f"{doc} glues {key!r}, which is not a claim in gradflow.claims"
+                assert key in known, f"{doc} glues {key!r}, which is not a claim in its {claims.SUFFIX} file"
 
 
 def test_claim_ids_are_unique_and_well_formed():
@@ -44,8 +47,8 @@ def test_claim_ids_are_unique_and_well_formed():
 
 
 def test_seed_claims_point_at_known_evidence():
-    known = claims.by_id()
-    for s in claims.SEED_CLAIMS:
+    known = CLAIM_SET.by_id()
+    for s in CLAIM_SET.verdicts:
         assert s.verdict in ("right", "wrong", "loose")
         for cid in s.evidence:
             assert cid in known, f"seed claim {s.says!r} cites unknown claim {cid!r}"
@@ -99,8 +102,8 @@ def test_glue_displays_what_myst_nb_glue_displays(monkeypatch):
 
 
 def test_claims_page_lists_every_seed_claim():
-    page = claims.claims_markdown()
-    for s in claims.SEED_CLAIMS:
+    page = claims.claims_markdown(CLAIM_SET)
+    for s in CLAIM_SET.verdicts:
         assert s.says.split(":")[0][:30] in page
     for c in CLAIMS:
         assert f"`{c.id}`" in page
@@ -111,3 +114,50 @@ def test_claims_page_is_built(html_dir):
     page = (html_dir / "chapters" / "claims.html").read_text()
     assert "wrong" in page and "ch2-single-path-rel" in page
     assert "claims-table" not in page, "the claims table marker was not replaced"
+
+
+def test_claims_are_found_from_the_root_the_chapters_and_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv(claims.ENV, raising=False)
+    assert claims.find_directory(ROOT) == ROOT / "chapters"
+    assert claims.find_directory(ROOT / "chapters") == ROOT / "chapters"
+    assert claims.find_directory(ROOT / "tests") == ROOT / "chapters"  # a parent's chapters/
+    assert claims.find_directory(tmp_path) is None
+    monkeypatch.setenv(claims.ENV, str(tmp_path))
+    assert claims.find_directory(ROOT) == tmp_path
+    with pytest.raises(FileNotFoundError, match="holds no claim files"):
+        claims.load()
+
+
+def test_every_claim_file_names_its_chapter_and_each_claim_once():
+    chapters = {p.name.removesuffix(".md") for p in (ROOT / "chapters").glob("[0-9][0-9]_*.md")}
+    files = {p.name.removesuffix(claims.SUFFIX) for p in (ROOT / "chapters").glob(f"*{claims.SUFFIX}")}
+    assert files == chapters, f"a claim file without its chapter or a chapter without claims: {files ^ chapters}"
+    for c in CLAIMS:
+        number = int(c.chapter.split("/")[-1][:2])
+        assert c.id.startswith(f"ch{number}-"), f"{c.id} is in chapter {number}'s file"
+
+
+def write_claims(folder: Path, text: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / f"01_x{claims.SUFFIX}").write_text(text)
+
+
+def test_a_malformed_claim_file_is_named(tmp_path):
+    write_claims(tmp_path, '[[claim]]\nid = "ch1-a"\nkind = "at_most"\nexpected = 1.0\nlabel = "x"\n')
+    with pytest.raises(ValueError, match=r"01_x.claims.toml: a \[\[claim\]\] needs id, statement"):
+        claims.load(tmp_path)
+    entry = '[[claim]]\nid = "ch1-a"\nstatement = "s"\nkind = "at_most"\nexpected = 1.0\nlabel = "x"\n'
+    write_claims(tmp_path, entry + entry)
+    with pytest.raises(ValueError, match="duplicate claim ids"):
+        claims.load(tmp_path)
+
+
+def test_a_learners_copy_without_claim_files_glues_unchecked(tmp_path, monkeypatch):
+    from IPython import display as ipy_display
+
+    shown = []
+    monkeypatch.setattr(ipy_display, "display", lambda *a, **k: shown.append(a))
+    monkeypatch.delenv(claims.ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    claims.glue("ch1-deep-sigmoid-final-loss", 0.25)  # no claim files here: nothing to check against
+    assert len(shown) == 1

@@ -3,7 +3,7 @@
     .venv/bin/python tools/run_chapter.py chapters/02_backpropagation.md [--live]
 
 Prints the execution time, anything the notebook wrote to stderr (which fails the
-book build), any error, and each glued claim with its check against gradflow.claims.
+book build), any error, and each glued claim with its check against the chapters' claim files.
 Explorers are pre-rendered (static) unless --live. Exits 1 on any problem. With
 ``--json PATH`` it also writes {chapter, seconds, claims: {id: {value, ok, message}},
 problems} there (``tools/second_execution.py`` reads it).
@@ -24,7 +24,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from gradflow.claims import by_id
+from gradflow.claims import load
 
 
 def main() -> int:
@@ -57,7 +57,7 @@ def main() -> int:
         plain = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
         problems.append(f"a cell raised {err.ename}: {err.evalue}\n{plain}")
     seconds = time.perf_counter() - start
-    claims, checked = by_id(), {}
+    claims, checked = load(args.chapter.resolve().parent).by_id(), {}
     doc = args.chapter.with_suffix("").as_posix()
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
@@ -69,7 +69,7 @@ def main() -> int:
                 value = float(data.get("application/papermill.record/text/plain", data.get("text/plain")))
                 claim = claims.get(name)
                 if claim is None:
-                    problems.append(f"glued {name!r} is not a claim in gradflow.claims")
+                    problems.append(f"glued {name!r} is not a claim in the claim files")
                     continue
                 ok, message = claim.check(value)
                 checked[name] = {"value": value, "ok": ok, "message": message}
