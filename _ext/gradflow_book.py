@@ -258,10 +258,16 @@ def output_problems(doctree) -> list[str]:
     """Outputs that show a bare object repr instead of their rendering, and figures without an image."""
     from docutils import nodes
 
+    def rendered_otherwise(block) -> bool:  # myst-nb keeps every mime type of an output in a bundle until writing
+        bundle = block.parent.parent if block.parent is not None else None
+        if bundle is None or bundle.get("nb_element") != "mime_bundle":
+            return False
+        return any(child.get("mime_type", "text/plain") != "text/plain" for child in bundle.children)
+
     problems = []
     for block in doctree.findall(nodes.literal_block):
         text = block.astext().strip()
-        if "text_plain" in block.get("classes", []) and BARE_REPR.match(text):
+        if "text_plain" in block.get("classes", []) and BARE_REPR.match(text) and not rendered_otherwise(block):
             problems.append(f"a cell output is the bare repr {text[:80]!r} instead of its rendering")
     for cell in doctree.findall(nodes.container):
         figure = ((cell.get("cell_metadata") or {}).get("mystnb") or {}).get("figure") or {}

@@ -83,11 +83,17 @@ def test_a_figure_shown_as_its_repr_stops_the_build(tmp_path):
         ---
         print("no picture here")
         ```
+
+        ```{code-cell} ipython3
+        import matplotlib.pyplot as plt
+        plt.figure()
+        plt.plot([1, 2]);
+        ```
         """,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
-    assert "bare repr '<Figure size" in out, out[-3000:]
+    assert out.count("bare repr '<Figure size") == 1, out[-3000:]  # the pyplot figure is an image, not a problem
     assert "figure 'fig-empty' has no image" in out, out[-3000:]
 
 
@@ -107,6 +113,25 @@ def literal(text: str, classes: list[str]) -> nodes.literal_block:
 def test_bare_reprs_are_problems(text):
     doc = nodes.container()
     doc += literal(text, ["output", "text_plain"])
+    assert extension().output_problems(doc) == [f"a cell output is the bare repr {text!r} instead of its rendering"]
+
+
+def bundle(*outputs: tuple[str, nodes.Node]) -> nodes.container:
+    """How myst-nb keeps an output with several mime types until the writer picks one."""
+    out = nodes.container(nb_element="mime_bundle")
+    for mime, node in outputs:
+        part = nodes.container(mime_type=mime)
+        part += node
+        out += part
+    return out
+
+
+def test_a_repr_beside_its_picture_is_fine_and_alone_is_not():
+    text = "<Figure size 640x480 with 1 Axes>"
+    doc = nodes.container()
+    doc += bundle(("image/png", nodes.image(uri="x.png")), ("text/plain", literal(text, ["output", "text_plain"])))
+    assert extension().output_problems(doc) == []
+    doc += bundle(("text/plain", literal(text, ["output", "text_plain"])))
     assert extension().output_problems(doc) == [f"a cell output is the bare repr {text!r} instead of its rendering"]
 
 

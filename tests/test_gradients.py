@@ -94,3 +94,25 @@ def test_signals_at_init_draws_with_the_keys_and_scale():
     np.testing.assert_array_equal(got, want, err_msg="signals_at_init must use init_stack(keys, spec, scale)")
     unscaled = gradients.signals_at_init(spec, keys, x, y)
     assert not np.allclose(got, unscaled), "the scale was ignored: scale 0.05 gave the signal of scale 1"
+
+
+def test_norm_over_an_axis_and_non_finite_entries():
+    x = jnp.array([[3e-25, 4e-25], [0.0, 0.0], [3.0, 4.0]], jnp.float32)
+    np.testing.assert_allclose(np.asarray(gradients.norm(x, axis=1)), [5e-25, 0.0, 5.0], rtol=1e-6, atol=0)
+    np.testing.assert_allclose(float(gradients.norm(x)), 5.0, rtol=1e-6)
+    assert gradients.norm(x, axis=0).shape == (2,)
+    assert float(gradients.norm(jnp.array([1.0, jnp.inf]))) == np.inf
+    assert np.isnan(float(gradients.norm(jnp.array([1.0, jnp.nan]))))
+
+
+def test_every_signal_measurement_survives_underflow():
+    """A 50-layer sigmoid net: its input-side signal is far below 1e-19, where squares underflow in float32."""
+    from gradflow import propagation
+
+    spec = MLP(8, 16, 50, 3, activation="sigmoid", init="xavier")
+    params = init_mlp(jax.random.key(0), spec)
+    x, y = jax.random.normal(jax.random.key(1), (4, 8)), jnp.arange(4) % 3
+    signal = np.asarray(gradients.backprop_signal(spec, params, x, y))
+    _, stats_signal = propagation.layer_stats(spec, params, x, y)
+    assert signal[0] < 1e-20 and np.all(signal > 0), signal[:3]
+    np.testing.assert_allclose(np.asarray(stats_signal), signal, rtol=1e-4, atol=0)

@@ -77,3 +77,15 @@ def test_bad_input_is_named():
         sweeps.sweep(lambda p: 0.0, "spec", [1.0], KEYS)
     with pytest.raises(TypeError, match="measure must be a function"):
         sweeps.sweep(3, spec, [1.0], KEYS)
+
+
+def test_a_batch_norm_network_sweeps_like_any_other():
+    """Only the weight matrices are scaled; gamma, beta and biases come through as init_mlp makes them."""
+    spec = MLP(6, 8, 3, 2, activation="tanh", batch_norm=True)
+    keys = jax.random.split(jax.random.key(0), 2)
+    x, y = jax.random.normal(jax.random.key(1), (16, 6)), jnp.arange(16) % 2
+    got = np.asarray(sweeps.signal_vs_depth(spec, jnp.array([0.5, 2.0]), keys, x, y))
+    for i, s in enumerate((0.5, 2.0)):
+        for j, k in enumerate(keys):
+            want = np.asarray(backprop_signal(spec, init_mlp(k, spec, s), x, y))
+            np.testing.assert_allclose(got[i, j], want, rtol=1e-5)

@@ -24,6 +24,7 @@ import optax
 
 from gradflow import seeds
 from gradflow._checks import is_concrete, positive_int
+from gradflow._norm import norm
 from gradflow.networks import MLP, Params, loss_fn
 
 Array = jax.Array
@@ -119,8 +120,8 @@ def _sgd_run(spec, params, x, y, lrs, max_norm, key, batch_size):
         idx = jax.random.randint(k, (batch_size,), 0, x.shape[0])
         value, grads = jax.value_and_grad(lambda p: loss_fn(spec, p, x[idx], y[idx]))(params)
         updates, state = optimizer.update(grads, state, params)
-        ratio = jnp.linalg.norm(grads[first]["W"]) / jnp.linalg.norm(grads[last]["W"])
-        moved = jnp.linalg.norm(params[first]["W"] - start) / jnp.linalg.norm(start)
+        ratio = norm(grads[first]["W"]) / norm(grads[last]["W"])
+        moved = norm(params[first]["W"] - start) / norm(start)
         params = jax.tree.map(lambda p, u: p + lr * u, params, updates)
         return (params, state), SGDRun(value, global_norm(grads), ratio, moved)
 

@@ -20,6 +20,7 @@ import optax
 
 from gradflow import activations as act
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
+from gradflow._norm import norm
 from gradflow.initializers import init_weight, variance_scaling
 from gradflow.networks import host_keys
 
@@ -137,4 +138,4 @@ def backprop_signal(spec: ConvNet, params: Params, x: Array, y: Array) -> Array:
     channels = (spec.in_channels,) + (spec.channels,) * spec.depth
     probes = [jnp.zeros((x.shape[0], c, spec.size, spec.size), x.dtype) for c in channels]
     grads = jax.grad(lambda p: loss_fn(spec, params, x, y, probes=p))(probes)
-    return jnp.stack([jnp.linalg.norm(g) for g in grads])
+    return jnp.stack([norm(g) for g in grads])

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradflow._compile import FAST_COMPILE
+from gradflow._norm import norm
 from gradflow.networks import MLP, Params, init_stack, loss_fn
 
 Array = jax.Array
@@ -36,13 +37,6 @@ def path_name(path: tuple) -> str:
 def named_leaves(tree) -> dict[str, Array]:
     """Flatten a pytree into {path name: array leaf}, in pytree order."""
     return {path_name(p): leaf for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
-
-
-def norm(x: Array) -> Array:
-    """Frobenius norm that does not underflow: rescaled by max|x| first (float32 squares of 1e-20 are 0)."""
-    scale = jnp.max(jnp.abs(x))
-    safe = jnp.where(scale > 0, scale, 1.0)
-    return jnp.where(scale > 0, safe * jnp.linalg.norm(x / safe), 0.0)
 
 
 @partial(jax.jit, static_argnames=("spec", "loss"))
@@ -83,4 +77,4 @@ def weight_gradient_norms(spec: MLP, params: Params, x: Array, y: Array, loss: s
 
 def weight_norms(spec: MLP, params: Params) -> Array:
     """||W_l|| (Frobenius) for each dense layer, shape (depth + 1,)."""
-    return jnp.stack([jnp.linalg.norm(params[name]["W"]) for name in spec.layer_names])
+    return jnp.stack([norm(params[name]["W"]) for name in spec.layer_names])

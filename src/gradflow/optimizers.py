@@ -20,6 +20,7 @@ import optax
 
 from gradflow import seeds
 from gradflow._checks import finite_float, positive_int
+from gradflow._norm import norm
 from gradflow.networks import MLP, Params, loss_fn
 
 Array = jax.Array
@@ -57,7 +58,7 @@ class SideBySide(NamedTuple):
 
 
 def _layer_norms(spec: MLP, tree: Params) -> Array:
-    return jnp.stack([jnp.linalg.norm(tree[name]["W"]) for name in spec.layer_names])
+    return jnp.stack([norm(tree[name]["W"]) for name in spec.layer_names])
 
 
 @partial(jax.jit, static_argnames=("spec", "optimizers", "steps", "batch_size"))
@@ -83,7 +84,7 @@ def _side_by_side(spec, params, x, y, key, optimizers, steps, batch_size):
             value, grads = jax.value_and_grad(lambda q: loss_fn(spec, q, x[idx], y[idx]))(p)
             updates, states = jax.lax.switch(which, [branch(j) for j in range(len(optimizers))], (grads, states, p))
             ratios = _layer_norms(spec, updates) / _layer_norms(spec, p)
-            moved = jnp.linalg.norm(p[first]["W"] - start) / jnp.linalg.norm(start)
+            moved = norm(p[first]["W"] - start) / norm(start)
             return (optax.apply_updates(p, updates), states), (value, ratios, moved)
 
         states = tuple(opt.init(params) for opt in optimizers)

@@ -20,6 +20,7 @@ import numpy as np
 
 from gradflow._checks import choice, finite_float, positive_int
 from gradflow._compile import FAST_COMPILE
+from gradflow._norm import norm
 from gradflow.networks import LOSSES, MLP, Params, _loss, forward, init_stack
 
 Array = jax.Array
@@ -63,7 +64,7 @@ def activations_and_signals(
 def layer_stats(spec: MLP, params: Params, x: Array, y: Array, loss: str = "cross_entropy") -> tuple[Array, Array]:
     """(E[h_l^2], ||dL/dh_l||) for l = 0 .. depth, each shape (depth + 1,), from one forward/backward pass."""
     hs, grads = activations_and_signals(spec, params, x, y, loss)
-    return jnp.stack([jnp.mean(h * h) for h in hs]), jnp.stack([jnp.linalg.norm(g) for g in grads])
+    return jnp.stack([jnp.mean(h * h) for h in hs]), jnp.stack([norm(g) for g in grads])
 
 
 def draw(spec: MLP, keys: Array) -> Params:

@@ -45,7 +45,8 @@ def _check_keys(keys: object) -> Array:
 
 
 def _scaled(params: Params, scale: Array) -> Params:
-    return {name: {"W": layer["W"] * scale, "b": layer["b"]} for name, layer in params.items()}
+    """``params`` with every weight matrix times ``scale``; biases and batch-norm parameters unchanged."""
+    return {name: {**layer, "W": layer["W"] * scale} if "W" in layer else layer for name, layer in params.items()}
 
 
 def sweep(measure: Callable[[Params], Any], spec: MLP, scales: Array, keys: Array) -> Any:

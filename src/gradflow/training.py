@@ -17,6 +17,7 @@ import optax
 from gradflow import seeds
 from gradflow._checks import positive_int
 from gradflow._compile import FAST_COMPILE
+from gradflow._norm import norm
 from gradflow.networks import MLP, Params, State, init_state, loss_and_state
 
 Array = jax.Array
@@ -40,7 +41,7 @@ class History(NamedTuple):
 
 
 def _layer_norms(spec: MLP, tree: Params) -> Array:
-    return jnp.stack([jnp.linalg.norm(tree[name]["W"]) for name in spec.layer_names])
+    return jnp.stack([norm(tree[name]["W"]) for name in spec.layer_names])
 
 
 # Integer work run once per training run: compiled fast, and its results do not depend on it.

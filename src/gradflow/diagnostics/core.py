@@ -14,6 +14,7 @@ import numpy as np
 import optax
 
 from gradflow import units
+from gradflow._norm import norm
 from gradflow.diagnostics.capture import Capture, TapInfo, session
 from gradflow.diagnostics.report import LayerStats, Report, TapStats
 from gradflow.diagnostics.verdict import judge
@@ -218,8 +219,8 @@ def _run(diff, batch, opt_state, plan: _Plan):
         "loss": loss,
         "param_finite": jnp.stack([finite(x) for x in diff]),
         "grad_finite": jnp.stack([finite(g) for g in grads]),
-        "weight_norm": jnp.stack([jnp.linalg.norm(diff[i].ravel()) for i in layout.order]),
-        "grad_norm": jnp.stack([jnp.linalg.norm(grads[i].ravel()) for i in layout.order]),
+        "weight_norm": jnp.stack([norm(diff[i]) for i in layout.order]),
+        "grad_norm": jnp.stack([norm(grads[i]) for i in layout.order]),
         "grad_sample": [_sample(grads[i]) for i in layout.order],
     }
     if plan.optimizer is not None:
@@ -230,11 +231,11 @@ def _run(diff, batch, opt_state, plan: _Plan):
         upd = [u for u in jax.tree_util.tree_leaves(updates)]
         if len(upd) != len(diff):
             raise ValueError(f"the optimizer's updates have {len(upd)} arrays, the parameters {len(diff)}")
-        out["update_norm"] = jnp.stack([jnp.linalg.norm(upd[i].ravel()) for i in layout.order])
+        out["update_norm"] = jnp.stack([norm(upd[i]) for i in layout.order])
     taps = {}
     for t in plan.taps:
         g = g_probes[t.name]
-        signal = jnp.sqrt(jnp.sum(g.reshape(g.shape[0], -1) ** 2, axis=1)) if t.indexed else jnp.linalg.norm(g.ravel())
+        signal = norm(g.reshape(g.shape[0], -1), axis=1) if t.indexed else norm(g)
         taps[t.name] = {"signal": signal, "signal_finite": finite(g)}
     for name, h in values.items():
         kind = capture.kind_of(name, next((t.kind for t in plan.taps if t.name == name), None))

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from gradflow import plots, seeds
 from gradflow._checks import positive_int
+from gradflow._norm import norm
 from gradflow.diagnostics.core import _is_float_array, _split
 
 Array = jax.Array
@@ -28,15 +29,15 @@ def _float_leaves(tree: Any) -> list[Array]:
 
 @jax.jit
 def _figures(w, g, u, w0):
-    norm = lambda xs: jnp.stack([jnp.linalg.norm(x.ravel()) for x in xs])
-    wn = norm(w)
+    norms = lambda xs: jnp.stack([norm(x) for x in xs])
+    wn = norms(w)
     out = {
         "weight_norm": wn,
-        "grad_norm": norm(g),
-        "weight_change": norm([a - b for a, b in zip(w, w0, strict=True)]) / norm(w0),
+        "grad_norm": norms(g),
+        "weight_change": norms([a - b for a, b in zip(w, w0, strict=True)]) / norms(w0),
     }
     if u is not None:
-        out["update_ratio"] = norm(u) / wn
+        out["update_ratio"] = norms(u) / wn
     return out
 
 
