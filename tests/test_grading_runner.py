@@ -10,7 +10,7 @@ import pytest
 
 from gradflow.grading import results
 from gradflow.grading.runner import grade_folder
-from gradflow.grading.worker import Limits
+from gradflow.grading.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = ROOT / "exercises" / "masters"
