@@ -22,8 +22,8 @@ Answer = dict[str, Any]
 MAX_ROUNDS = 50
 
 
-class NeedAnswer(BaseException):  # noqa: N818 (a control-flow signal, not an error; BaseException so tests don't catch it)
-    """A test needs the answer to ``probe`` before it can go on."""
+class NeedAnswer(BaseException):
+    """A test needs the answer to ``probe`` before it can go on (a BaseException: a test's ``except`` won't catch it)."""
 
     def __init__(self, probe: Probe) -> None:
         super().__init__(probe.get("name"))
@@ -114,4 +114,3 @@ def judge(
 def _unfinished(test: Any) -> Outcome:
     message = "This test asked your code for more answers than the grader allows; it scores 0."
     return Outcome(test.name, test.question, test.description, test.points, 0.0, test.hidden, message)
-

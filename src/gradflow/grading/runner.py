@@ -93,10 +93,8 @@ def grade_file(grader: Grader, path: Path, root: Path, id_pattern: re.Pattern[st
         try:
             cells = code_sources(data)
         except NotANotebook as exc:
-            kind = "a notebook" if path.suffix == ".ipynb" else f"a Jupyter notebook (.ipynb); it is a {path.suffix or 'file'}"
-            msg = f"Not graded: {exc} Submit {kind}: in Jupyter, File > Download, then hand in the .ipynb file."
-            if path.suffix != ".ipynb":
-                msg = f"Not graded: this file is not {kind}. In Jupyter, File > Download, then hand in the .ipynb file."
+            why = str(exc) if path.suffix == ".ipynb" else "this file is not a Jupyter notebook (.ipynb)."
+            msg = f"Not graded: {why} In Jupyter, use File > Download and hand in the .ipynb file."
             return _unreadable(grader, info, "unreadable", msg)
         outcomes, problems, status = grade_cells(grader, cells)
         missing = "Not run: the grader could not finish running your notebook."

@@ -10,6 +10,7 @@ sandbox kills every process the learner started, even one in its own session.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -149,7 +150,5 @@ def hidden_folders(*folders: Path) -> tuple[Path, ...]:
 def kill(pid: int) -> None:
     """Kill the process group ``pid`` leads (a sandbox: everything in it dies with it)."""
     for send in (lambda: os.killpg(pid, 9), lambda: os.kill(pid, 9)):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             send()
-        except (ProcessLookupError, PermissionError):
-            pass

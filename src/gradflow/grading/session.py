@@ -9,6 +9,7 @@ started), and a new one started that skips that step, up to ``Limits.attempts`` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
@@ -130,10 +131,8 @@ class Worker:
             self.proc.kill()
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe is not None:
-                try:
+                with contextlib.suppress(OSError):
                     pipe.close()
-                except OSError:
-                    pass
 
 
 def _valid_problems(problems: Any, n_cells: int) -> list[dict[str, str]]:
@@ -273,7 +272,7 @@ class Session:
 
     @property
     def status(self) -> str:
-        """"graded", "graded (steps skipped)" or "failed"."""
+        """One of: graded, graded (steps skipped), failed."""
         if self.failed:
             return "failed"
         return "graded (steps skipped)" if self.problems else "graded"
