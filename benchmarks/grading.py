@@ -1,11 +1,11 @@
-"""Batch grading speed: 100 submissions of one chapter in at most 5 minutes on 2 cores.
+"""Batch grading speed: 100 submissions of one chapter in at most 5 minutes on 2 cores, sandbox on.
 
 Makes N submissions (masters, blanks and wrong answers, in turn) of a chapter in a temporary folder, grades them
-with ``gradflow.grading.runner.grade_folder`` (2 jobs), then grades a sample of 5 one by one, each by a fresh
-``python -m gradflow.grading grade`` process with a cold compilation cache (what a plain per-submission run costs),
-and prints a table.
+with ``gradflow.grading.runner.grade_folder`` (2 jobs, each submission in its own bubblewrap sandbox with a private
+copy of the JAX cache that the master notebook warmed), then grades a sample of 5 one by one, each by a fresh
+``python -m gradflow.grading grade`` process (what a plain per-submission run costs), and prints a table.
 
-    python benchmarks/grading.py [--chapter ch01] [-n 100] [--sample 5]
+    python benchmarks/grading.py [--chapter ch01] [-n 100] [--sample 5] [--sandbox bwrap|none]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--sample", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sandbox", choices=["bwrap", "none"], default="bwrap")
     args = parser.parse_args()
     from gradflow.grading.runner import grade_folder
 
@@ -53,7 +54,8 @@ def main() -> None:
         subs.mkdir()
         make_submissions(args.chapter, args.n, subs)
         t0 = time.perf_counter()
-        res = grade_folder(subs, MASTERS / f"{args.chapter}_tests.py", out, jobs=args.jobs, progress=True)
+        tests = MASTERS / f"{args.chapter}_tests.py"
+        res = grade_folder(subs, tests, out, jobs=args.jobs, progress=True, sandbox_kind=args.sandbox)
         batch = time.perf_counter() - t0
         failed = sum(r["status"] != "graded" for r in res)
         sample = Path(tmp) / "sample"
@@ -76,6 +78,8 @@ def main() -> None:
                 "-j",
                 "1",
                 "--quiet",
+                "--sandbox",
+                args.sandbox,
             ]
             subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
             cold.append(time.perf_counter() - t1)
@@ -83,6 +87,7 @@ def main() -> None:
     per_batch = batch / args.n
     rows = [
         ("chapter", args.chapter),
+        ("sandbox", args.sandbox),
         ("submissions", str(args.n)),
         ("batch wall time (2 jobs, warm)", f"{batch:.1f} s"),
         ("per submission, batch", f"{per_batch:.2f} s"),
@@ -103,7 +108,7 @@ def main() -> None:
         "grading",
         [
             Result(
-                f"grade 100 submissions of {args.chapter} (batch of {args.n}, 2 jobs)",
+                f"grade 100 submissions of {args.chapter} (batch of {args.n}, {args.jobs} jobs, sandbox {args.sandbox})",
                 batch * 100 / args.n,
                 "s",
                 target=TARGET_S,

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow.grading import judge, safe, session, source, submissions, wire
+from gradflow.grading import judge, safe, sandbox, session, source, submissions, wire
 from gradflow.grading.checks import Suite, answer, expect, function, number, uses_none_of
 from gradflow.grading.limits import Limits
 from gradflow.grading.worker import answer as worker_answer
@@ -225,3 +225,13 @@ def test_keys_are_unique_for_any_name(tmp_path):
     keys = [submissions.key_of(tmp_path / n, tmp_path) for n in names]
     assert len(set(keys)) == len(keys) and all(len(k) <= 80 for k in keys)
     assert all(k.replace("_", "").replace("-", "").isalnum() for k in keys)
+
+
+def test_folders_to_hide_never_hold_what_the_worker_needs_and_outputs_are_not_submissions(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    with pytest.raises(ValueError, match="which the grader needs"):
+        sandbox.hidden_folders(root / "exercises" / "masters", root)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "scores.csv").write_text("x")
+    (tmp_path / "a.ipynb").write_text("{}")
+    assert submissions.files_in(tmp_path, exclude=tmp_path / "out") == [tmp_path / "a.ipynb"]

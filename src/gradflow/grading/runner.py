@@ -148,7 +148,7 @@ def grade_folder(
     (out / "results").mkdir(parents=True, exist_ok=True)
     done: dict[str, results.Result] = {}
     todo = []
-    for path in submissions.files_in(folder):
+    for path in submissions.files_in(folder, exclude=out):
         key = submissions.key_of(path, folder)
         stored = _stored(out / "results" / f"{key}.json", path, grader.tests_hash)
         if stored:

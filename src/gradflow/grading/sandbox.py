@@ -137,12 +137,35 @@ def command(
     return [*args, *worker], environment(HOME, "/tmp"), WORK, cache
 
 
+def _git_dir(dot_git: Path) -> Path | None:
+    """The repository folder that ``dot_git`` is or points to (a worktree's ``.git`` file names it)."""
+    if dot_git.is_dir():
+        return dot_git.resolve()
+    if not dot_git.is_file():
+        return None
+    text = dot_git.read_text(errors="replace").strip()
+    if not text.startswith("gitdir:"):
+        return None
+    git = (dot_git.parent / text.removeprefix("gitdir:").strip()).resolve()
+    common = git / "commondir"
+    return (git / common.read_text().strip()).resolve() if common.is_file() else git
+
+
 def hidden_folders(*folders: Path) -> tuple[Path, ...]:
-    """The folders to hide from learner code: those given, and the ``.git`` of the project holding the first."""
+    """The folders to hide from learner code: those given, and the ``.git`` of the project holding the first.
+
+    Raises ValueError if one of them holds the Python environment or ``gradflow`` (the worker needs both).
+    """
     found = [f.resolve() for f in folders]
+    needed = (Path(sys.prefix).resolve(), Path(_python_path()))
+    for folder in found:
+        clash = [str(n) for n in needed if n.is_relative_to(folder)]
+        if clash:
+            raise ValueError(f"{folder} holds {clash[0]}, which the grader needs: use separate folders")
     for parent in found[0].parents if found else []:
-        if (parent / ".git").is_dir():
-            found.append(parent / ".git")
+        git = _git_dir(parent / ".git")
+        if git is not None:
+            found.append(git)
             break
     return tuple(found)
 

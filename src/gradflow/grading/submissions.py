@@ -11,11 +11,15 @@ CHECKPOINTS = ".ipynb_checkpoints"
 MAX_BYTES = 32 * 1024 * 1024
 
 
-def files_in(folder: Path) -> list[Path]:
-    """Every regular file under ``folder`` (Jupyter's checkpoint folders excluded), sorted."""
+def files_in(folder: Path, exclude: Path | None = None) -> list[Path]:
+    """Every regular file under ``folder`` (Jupyter's checkpoint folders and ``exclude`` left out), sorted."""
     if not folder.is_dir():
         raise ValueError(f"no submissions folder {folder}")
-    return sorted(p for p in folder.rglob("*") if CHECKPOINTS not in p.parts and p.is_file())
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if CHECKPOINTS not in p.parts and p.is_file() and not (exclude and p.is_relative_to(exclude))
+    )
 
 
 def key_of(path: Path, root: Path) -> str:
