@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,12 @@ def make_submissions(chapter: str, n: int, folder: Path) -> None:
         (folder / f"student_{i:03d}.ipynb").write_text(json.dumps(kinds[i % 3]))
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its finished children (the workers and their sandboxes)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chapter", default="ch01")
@@ -53,10 +60,10 @@ def main() -> None:
         subs, out = Path(tmp) / "subs", Path(tmp) / "out"
         subs.mkdir()
         make_submissions(args.chapter, args.n, subs)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_seconds()
         tests = MASTERS / f"{args.chapter}_tests.py"
         res = grade_folder(subs, tests, out, jobs=args.jobs, progress=True, sandbox_kind=args.sandbox)
-        batch = time.perf_counter() - t0
+        batch, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
         failed = sum(r["status"] != "graded" for r in res)
         sample = Path(tmp) / "sample"
         sample.mkdir()
@@ -91,6 +98,8 @@ def main() -> None:
         ("submissions", str(args.n)),
         ("batch wall time (2 jobs, warm)", f"{batch:.1f} s"),
         ("per submission, batch", f"{per_batch:.2f} s"),
+        ("CPU time per submission (workers + grader)", f"{cpu / args.n:.2f} s"),
+        (f"projected for 100 on {args.jobs} idle cores (CPU time / cores)", f"{cpu * 100 / args.n / args.jobs:.0f} s"),
         (f"per submission, one by one cold (sample of {args.sample})", f"{per_cold:.2f} s"),
         ("speed-up of the batch", f"{per_cold / per_batch:.1f}x"),
         (f"projected one by one for {args.n}", f"{per_cold * args.n / 60:.1f} min"),
@@ -113,6 +122,7 @@ def main() -> None:
                 "s",
                 target=TARGET_S,
             ),
+            Result("CPU time per submission (workers + grader)", cpu / args.n, "s"),
             Result(f"one by one, cold process each (sample of {args.sample}), per submission", per_cold, "s"),
             Result("batch speed-up over one by one", per_cold / per_batch, "x"),
             Result("submissions not fully graded", failed, "", target=0),

@@ -99,6 +99,10 @@ def check_bwrap() -> None:
         run = subprocess.run([exe, *_bwrap_args(16), "true"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxError(f"bubblewrap could not start ({exc}): {INSTALL_HINT}.") from None
+    if run.returncode != 0 and "nknown option" in run.stderr:
+        raise SandboxError(
+            f"bubblewrap 0.7 or later is needed ({run.stderr.strip()[:200]}): upgrade it, {INSTALL_HINT}."
+        )
     if run.returncode != 0:
         raise SandboxError(
             f"bubblewrap cannot create a sandbox here ({run.stderr.strip()[:300]}). It needs user namespaces: "
