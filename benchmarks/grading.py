@@ -41,7 +41,7 @@ def make_submissions(chapter: str, n: int, folder: Path) -> None:
 
 
 def _cpu_seconds() -> float:
-    """CPU seconds used so far by this process and its finished children (the workers and their sandboxes)."""
+    """CPU seconds used so far by this process (the grader) and its reaped children (workers report their own)."""
     me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
@@ -63,7 +63,8 @@ def main() -> None:
         t0, cpu0 = time.perf_counter(), _cpu_seconds()
         tests = MASTERS / f"{args.chapter}_tests.py"
         res = grade_folder(subs, tests, out, jobs=args.jobs, progress=True, sandbox_kind=args.sandbox)
-        batch, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+        batch = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0 + sum(r.get("worker_cpu_s", 0.0) for r in res)
         failed = sum(r["status"] != "graded" for r in res)
         sample = Path(tmp) / "sample"
         sample.mkdir()

@@ -50,7 +50,9 @@ def batch(tmp_path_factory) -> tuple[dict[str, dict], Path, float]:
     start = time.monotonic()
     limits = Limits(wall_s=15, cpu_s=30, cell_s=10, test_s=10)
     pattern = re.compile(r"_(?P<id>[0-9]+)_[0-9]+_")
-    found = grade_folder(subs, MASTERS / "ch01_tests.py", out, limits, jobs=2, progress=False, id_pattern=pattern)
+    found = grade_folder(
+        subs, MASTERS / "ch01_tests.py", out, limits, jobs=2, progress=False, id_pattern=pattern, warm=False
+    )
     return {r["path"]: r for r in found}, out, time.monotonic() - start
 
 

@@ -157,6 +157,7 @@ def test_master_full_marks_and_blank_zero(graded):
     found, _, out = graded
     assert found["master"]["score"] == found["master"]["max"] == FULL
     assert found["master"]["problems"] == []
+    assert 0.5 < found["master"]["worker_cpu_s"] < LIMITS.cpu_s  # the sandboxed worker's CPU time is measured
     assert found["blank"]["score"] == 0 and found["blank"]["status"] == "graded"
     assert "replace the `...`" in _feedback(out, "blank")
 
@@ -209,6 +210,7 @@ def test_rerun_skips_graded_and_regrades_changed(graded, tmp_path):
         jobs=2,
         progress=False,
         on_result=lambda r: seen.append(r["path"]),
+        warm=False,
     )
     assert seen == ["blank.ipynb"]
     assert stored.stat().st_mtime_ns == stamp
@@ -230,7 +232,7 @@ def test_chapter_two_master_and_blank(tmp_path):
     subs.mkdir()
     (subs / "master.ipynb").write_text(json.dumps(master_notebook("ch02")))
     (subs / "blank.ipynb").write_bytes((STUDENT / "ch02.ipynb").read_bytes())
-    found = by_path(grade_folder(subs, MASTERS / "ch02_tests.py", tmp_path / "out", LIMITS, progress=False))
+    found = by_path(grade_folder(subs, MASTERS / "ch02_tests.py", tmp_path / "out", LIMITS, progress=False, warm=False))
     assert found["master"]["score"] == found["master"]["max"] == 13
     assert found["master"]["problems"] == []
     assert found["blank"]["score"] == 0 and found["blank"]["problems"] == []

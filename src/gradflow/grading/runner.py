@@ -44,8 +44,10 @@ class Grader:
     seed: Path | None = None
 
 
-def grade_cells(grader: Grader, cells: list[str], keep_cache: Path | None = None) -> tuple[list[dict], list[dict], str]:
-    """Run ``cells`` in a worker and judge them: (outcomes, problems, status)."""
+def grade_cells(
+    grader: Grader, cells: list[str], keep_cache: Path | None = None
+) -> tuple[list[dict], list[dict], str, float]:
+    """Run ``cells`` in a worker and judge them: (outcomes, problems, status, CPU seconds of the workers)."""
     scratch = Path(tempfile.mkdtemp(prefix="gradflow-grade-"))
     try:
 
@@ -59,8 +61,8 @@ def grade_cells(grader: Grader, cells: list[str], keep_cache: Path | None = None
         finally:
             session.close()
         if session.failed:
-            return [], session.all_problems, "failed"
-        return [asdict(o) for o in outcomes], session.all_problems, session.status
+            return [], session.all_problems, "failed", session.cpu_s
+        return [asdict(o) for o in outcomes], session.all_problems, session.status, session.cpu_s
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -96,8 +98,9 @@ def grade_file(grader: Grader, path: Path, root: Path, id_pattern: re.Pattern[st
             why = str(exc) if path.suffix == ".ipynb" else "this file is not a Jupyter notebook (.ipynb)."
             msg = f"Not graded: {why} In Jupyter, use File > Download and hand in the .ipynb file."
             return _unreadable(grader, info, "unreadable", msg)
-        outcomes, problems, status = grade_cells(grader, cells)
+        outcomes, problems, status, cpu_s = grade_cells(grader, cells)
         missing = "Not run: the grader could not finish running your notebook."
+        info["worker_cpu_s"] = round(cpu_s, 2)
         return results.build(grader.suite, outcomes, problems, status=status, missing_reason=missing, **info)
     except Exception as exc:  # a grader bug or a file system error: this submission's row, never the batch
         message = f"The grader failed on this submission ({type(exc).__name__}); tell your instructor."

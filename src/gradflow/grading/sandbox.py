@@ -174,6 +174,21 @@ def hidden_folders(*folders: Path) -> tuple[Path, ...]:
     return tuple(found)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its descendants (and their reaped children), from ``/proc``."""
+    total, todo, tick = 0.0, [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+            total += sum(int(f) for f in fields[11:15]) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def kill(pid: int) -> None:
     """Kill the process group ``pid`` leads (a sandbox: everything in it dies with it)."""
     for send in (lambda: os.killpg(pid, 9), lambda: os.kill(pid, 9)):

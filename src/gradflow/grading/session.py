@@ -122,8 +122,9 @@ class Worker:
             return f"crashed the grading process (signal {-code})"
         return f"crashed the grading process (it exited with status {code})"
 
-    def close(self) -> None:
-        """Kill the worker and everything it started; reap it."""
+    def close(self) -> float:
+        """Kill the worker and everything it started; reap it; return the CPU seconds they used."""
+        cpu = sandbox.tree_cpu_seconds(self.proc.pid)
         sandbox.kill(self.proc.pid)
         try:
             self.proc.wait(timeout=10)
@@ -133,6 +134,7 @@ class Worker:
             if pipe is not None:
                 with contextlib.suppress(OSError):
                     pipe.close()
+        return cpu
 
 
 def _valid_problems(problems: Any, n_cells: int) -> list[dict[str, str]]:
@@ -186,6 +188,7 @@ class Session:
         self.problems: list[dict[str, str]] = []
         self.cell_problems: list[dict[str, str]] = []
         self.starts = 0
+        self.cpu_s = 0.0
         self.failed = False
         self.worker: Worker | None = None
 
@@ -212,7 +215,7 @@ class Session:
                 self.cell_problems = _valid_problems(ready.get("problems"), len(self.cells))
                 self.worker = worker
             except (Stopped, wire.WireError) as exc:
-                worker.close()
+                self.cpu_s += worker.close()
                 why, step = (exc.why, exc.step) if isinstance(exc, Stopped) else (str(exc), worker.step)
                 self._stopped(why, step)
         return self.worker is not None
@@ -247,7 +250,7 @@ class Session:
                 todo = {}
             except (Stopped, wire.WireError) as exc:
                 why, step = (exc.why, exc.step) if isinstance(exc, Stopped) else (str(exc), worker.step)
-                worker.close()
+                self.cpu_s += worker.close()
                 self.worker = None
                 pid = step.partition(":")[2] if step.startswith("probe:") else ""
                 if pid in todo:
@@ -262,7 +265,7 @@ class Session:
     def close(self) -> None:
         """Kill the worker, if one is running."""
         if self.worker is not None:
-            self.worker.close()
+            self.cpu_s += self.worker.close()
             self.worker = None
 
     @property
