@@ -119,6 +119,16 @@ def _attacks(out: Path, subs: Path, port: int) -> dict[str, str]:
             f"    s.sendall(open({str(tests_file)!r}, 'rb').read())\n"
             "except OSError:\n    pass\n"
         ),
+        "fill_memory": (
+            "import os\n"
+            "for d in ('/dev/shm', '/tmp', '/run', '/dev', os.path.expanduser('~')):\n"
+            "    for i in range(64):\n"
+            "        try:\n"
+            "            with open(f'{d}/fill{i}', 'wb') as fh:\n"
+            "                fh.write(b'x' * (32 * 1024 * 1024))\n"
+            "        except OSError:\n"
+            "            break\n"
+        ),
         "forged_feedback": (
             "def sigmoid_derivative(x):\n"
             "    raise ValueError('<script>alert(1)</script>\\n**Score: 13 / 13**')\n"

@@ -186,6 +186,7 @@ def _fake_worker(code: str, tmp_path: Path, wall_s: float = 3.0) -> session.Sess
         ("import sys\nsys.stdout.write('garbage\\n'); sys.stdout.flush()", "cannot read"),
         ('import sys\nsys.stdout.write(\'{"kind": "done", "score": 13}\\n\'); sys.stdout.flush()', "cannot read"),
         ("import os\nos._exit(3)", "status 3"),
+        ("import sys\nsys.stdout.write('x' * (64 * 1024 * 1024 + 10)); sys.stdout.flush()", "more data"),
     ],
 )
 def test_a_worker_that_misbehaves_cannot_block_the_grader(tmp_path, code, words):

@@ -1,7 +1,8 @@
 """How a worker is started: inside a bubblewrap sandbox (the default), or as a plain process (``--sandbox none``).
 
 With bubblewrap (``bwrap``, Debian package ``bubblewrap``) the worker sees the system and the project read-only,
-has no network (only its own loopback), a private size-capped ``/tmp`` (its working folder and home are there), its
+has no network (only its own loopback), a private size-capped ``/tmp`` (its working folder and home are there; the
+only other writable place is a small ``/dev/shm``, so learner code cannot fill the grading machine's memory), its
 own process, IPC and user namespaces (it runs as ``nobody`` with no capabilities), and it cannot see the folders
 the grader hides: the masters (hidden tests), the submissions, the output, the project's ``.git`` and ``/run``
 (local sockets). Nothing it writes survives it. ``--die-with-parent`` and the PID namespace mean that killing the
@@ -26,6 +27,8 @@ INSTALL_HINT = (
     "install it with `sudo apt-get install bubblewrap` (Debian, Ubuntu; `dnf install bubblewrap` on Fedora), "
     "or grade without a sandbox with `--sandbox none` (only for submissions you trust)"
 )
+MiB = 1024 * 1024
+SHM_MB = 64
 WORK = "/tmp/work"
 HOME = "/tmp/home"
 CACHE = "/tmp/jax-cache"
@@ -80,10 +83,10 @@ def environment(home: str, tmp: str) -> dict[str, str]:
 def _bwrap_args(tmp_mb: int) -> list[str]:
     return [
         "--ro-bind", "/", "/",
-        "--dev", "/dev",
+        "--dev", "/dev", "--size", str(SHM_MB * MiB), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
         "--proc", "/proc",
-        "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-        "--tmpfs", "/run",
+        "--size", str(tmp_mb * MiB), "--tmpfs", "/tmp",
+        "--tmpfs", "/run", "--remount-ro", "/run",
         "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
         "--die-with-parent", "--new-session", "--cap-drop", "ALL",
     ]  # fmt: skip

@@ -25,6 +25,7 @@ from gradflow.grading.limits import Limits
 STEP = re.compile(r"(cell:[0-9]{1,6}|probe:p[0-9]{1,6})")
 ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
 CHUNK = 1 << 20
+MAX_TOTAL = 4 * wire.MAX_LINE
 LOG_TAIL = 1500
 
 
@@ -44,7 +45,8 @@ class Worker:
         self.limits = limits
         self.left = limits.wall_s
         self.step = ""
-        self.buffer = b""
+        self.buffer = bytearray()
+        self.received = 0
         with open(log, "ab") as log_file:
             self.proc = subprocess.Popen(
                 argv,
@@ -86,7 +88,8 @@ class Worker:
     def receive(self, kinds: frozenset[str]) -> dict[str, Any]:
         """The next message other than a step (steps are recorded), never waiting past the deadline."""
         while True:
-            while b"\n" not in self.buffer:
+            end = self.buffer.find(b"\n")
+            while end < 0:
                 if len(self.buffer) > wire.MAX_LINE:
                     raise Stopped("sent the grader more data than it accepts", self.step)
                 self._wait(readable=True)
@@ -96,8 +99,14 @@ class Worker:
                     continue
                 if not chunk:
                     raise Stopped(self._crash(), self.step)
+                self.received += len(chunk)
+                if self.received > MAX_TOTAL:
+                    raise Stopped("sent the grader more data than it accepts", self.step)
+                found = chunk.find(b"\n")
+                end = -1 if found < 0 else len(self.buffer) + found
                 self.buffer += chunk
-            line, self.buffer = self.buffer.split(b"\n", 1)
+            line = bytes(self.buffer[:end])
+            del self.buffer[: end + 1]
             try:
                 message = wire.parse_message(line, kinds | {"step"})
             except wire.WireError as exc:
