@@ -87,6 +87,15 @@ BAD_CH01 = {
         "MemoryError",
     ),
     "hard_exit": (lambda nb: edit(nb, "smallest_depth =", before="import os\nos._exit(3)"), FULL, "crashed"),
+    "exit_in_function": (  # a probe that kills the worker fails only its own test
+        lambda nb: edit(
+            nb,
+            "def sigmoid_chain_bound",
+            "import os\n\ndef sigmoid_chain_bound(depth):\n    if depth == 10:\n        os._exit(1)\n    return 0.25**depth",
+        ),
+        FULL - 1,
+        "stopped the grading process",
+    ),
     "files": (
         lambda nb: edit(
             nb,

@@ -55,13 +55,10 @@ def grade_cells(
             return sandbox.command(grader.sandbox, scratch, grader.seed, keep_cache)
 
         session = Session(cells, grader.limits, launch, scratch / "output.log")
-        try:
-            session.start()
-            outcomes = [] if session.failed else judge.judge(grader.suite, cells, session.ask)
+        try:  # a worker that stops for good while answering keeps the points earned before
+            outcomes = judge.judge(grader.suite, cells, session.ask) if session.start() else []
         finally:
             session.close()
-        if session.failed:
-            return [], session.all_problems, "failed", session.cpu_s
         return [asdict(o) for o in outcomes], session.all_problems, session.status, session.cpu_s
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
