@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from gradflow.grading import judge, safe, sandbox, session, source, submissions, wire
-from gradflow.grading.checks import Suite, answer, expect, function, number, uses_none_of
+from gradflow.grading.checks import Failed, Suite, answer, expect, function, number, uses_none_of
 from gradflow.grading.limits import Limits
 from gradflow.grading.worker import answer as worker_answer
 
@@ -101,6 +101,18 @@ def test_source_follows_helpers_and_sees_dynamic_lookups():
     assert "getattr" in source.names_in(["import jax\ndef f(x):\n    return getattr(jax, 'gr' + 'ad')(x)\n"], "f")
     assert "grad" in source.names_in(["import jax\nf = getattr(jax, 'grad')\n"], "f")
     assert source.names_in(["def other(): pass", "this is not python ("], "f") is None
+
+
+def test_source_questions_in_the_notebook_read_the_function():
+    def by_hand(x):
+        return 2 * x
+
+    def with_numpy(x):
+        return np.multiply(x, 2)
+
+    uses_none_of({"f": by_hand}, "f", {"np"}, "Write it by hand.")
+    with pytest.raises(Failed, match="your function uses np"):
+        uses_none_of({"f": with_numpy}, "f", {"np"}, "Write it by hand.")
 
 
 # ---- judging on data ----------------------------------------------------------------------------

@@ -96,6 +96,16 @@ BAD_CH01 = {
         FULL - 1,
         "stopped the grading process",
     ),
+    "grad_by_getattr": (  # source questions read the cells: a dynamic lookup cannot hide jax.grad
+        lambda nb: edit(
+            nb,
+            "def sigmoid_derivative",
+            "def sigmoid_derivative(x):\n    g = getattr(jax, 'gr' + 'ad')(jax.nn.sigmoid)\n"
+            "    return jax.vmap(g)(jnp.ravel(x)).reshape(jnp.shape(x))",
+        ),
+        FULL - 1,
+        "dynamic lookups such as getattr",
+    ),
     "files": (
         lambda nb: edit(
             nb,
