@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import time
@@ -45,6 +46,7 @@ def batch(tmp_path_factory) -> tuple[dict[str, dict], Path, float]:
     for name, nb in NAMES.items():
         (subs / name).parent.mkdir(parents=True, exist_ok=True)
         (subs / name).write_bytes(b"\x89PNG\r\n" if nb is None else json.dumps(nb).encode())
+    (subs / os.fsdecode(b"not-utf8-\xff.txt")).write_text("x")
     partial = {**EMPTY, "cells": [{"cell_type": "code", "metadata": {}, "source": PARTIAL, "outputs": []}]}
     (subs / "partial_message.ipynb").write_text(json.dumps(partial))
     start = time.monotonic()
@@ -58,7 +60,7 @@ def batch(tmp_path_factory) -> tuple[dict[str, dict], Path, float]:
 
 def test_every_file_has_its_own_row(batch):
     found, out, _ = batch
-    assert set(found) == {*NAMES, "partial_message.ipynb"}
+    assert set(found) == {*NAMES, "partial_message.ipynb", "not-utf8-\ufffd.txt"}
     assert len({r["submission"] for r in found.values()}) == len(found)
     for name in ("renamed.ipynb.txt", "a b.ipynb", "ü.ipynb"):
         assert found[name]["status"] == "graded" and found[name]["score"] == 0
@@ -92,7 +94,7 @@ def test_gradebook_has_student_ids_questions_and_total(batch):
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["SIS User ID", "ch01 q1", "ch01 q2", "ch01 q3", "ch01 q4", "ch01 total"]
     assert [r["SIS User ID"] for r in rows].count("12345") == 1
-    assert len(rows) == len(NAMES) + 1
+    assert len(rows) == len(NAMES) + 2
 
 
 def test_missing_bwrap_is_an_error_that_says_how_to_install(monkeypatch):

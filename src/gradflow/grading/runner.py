@@ -79,7 +79,7 @@ def grade_file(grader: Grader, path: Path, root: Path, id_pattern: re.Pattern[st
     """Grade one file of the submissions folder; whatever happens, return its result (never raise)."""
     info = {
         "submission": submissions.key_of(path, root),
-        "path": path.relative_to(root).as_posix(),
+        "path": submissions.shown(path, root),
         "student": submissions.student_id(path, root, id_pattern),
         "sha256": "",
         "tests_sha256": grader.tests_hash,

@@ -22,6 +22,11 @@ def files_in(folder: Path, exclude: Path | None = None) -> list[Path]:
     )
 
 
+def shown(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` as printable text (bytes that are not UTF-8 become U+FFFD)."""
+    return path.relative_to(root).as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def key_of(path: Path, root: Path) -> str:
     """A file-system-safe key for a submission: a readable slug of its path plus a hash of the exact path.
 
@@ -39,9 +44,9 @@ def student_id(path: Path, root: Path, pattern: re.Pattern[str] | None) -> str:
 
     Without a pattern it is the file name without its extension. "" if the pattern does not match.
     """
-    rel = path.relative_to(root).as_posix()
+    rel = shown(path, root)
     if pattern is None:
-        return path.name.removesuffix(".ipynb")
+        return rel.rpartition("/")[2].removesuffix(".ipynb")
     m = pattern.search(rel)
     if m is None:
         return ""
