@@ -118,3 +118,19 @@ def test_cli_sandbox_none_warns_and_masters_are_found_from_anywhere(tmp_path, mo
     assert "Pass --masters" in capsys.readouterr().err
     assert cli.main(["grade", "ch01", "subs", "-o", "out", "--memory", "1000"]) == 2
     assert "3072" in capsys.readouterr().err
+
+
+def test_without_a_sandbox_the_same_boundary_grades(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    cell = {
+        "cell_type": "code",
+        "metadata": {},
+        "outputs": [],
+        "source": "def sigmoid_chain_bound(depth):\n    return 0.25**depth",
+    }
+    (subs / "q4.ipynb").write_text(json.dumps({**EMPTY, "cells": [cell]}))
+    limits = Limits(wall_s=60, cpu_s=30)
+    out = tmp_path / "out"
+    [r] = grade_folder(subs, MASTERS / "ch01_tests.py", out, limits, progress=False, sandbox_kind="none", warm=False)
+    assert r["status"] == "graded" and r["score"] == r["questions"]["q4"]["score"] == 3
