@@ -20,7 +20,7 @@ import pytest
 
 from gradflow.grading.limits import Limits
 from gradflow.grading.runner import grade_folder
-from gradflow.grading.sandbox import check_bwrap
+from gradflow.grading.sandbox import check_bwrap, needed_paths, private_homes
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = ROOT / "exercises" / "masters"
@@ -129,6 +129,13 @@ def _attacks(out: Path, subs: Path, port: int) -> dict[str, str]:
             "        except OSError:\n"
             "            break\n"
         ),
+        "read_home": (
+            "import os\n"
+            f"allowed = {sorted(_allowed_in_homes())!r}\n"
+            "seen = [f'{h}/{n}' for h in ('/root', '/home', "
+            f"{str(Path.home())!r}) if os.path.isdir(h) for n in os.listdir(h)]\n"
+            "if [s for s in seen if s not in allowed]:\n    smallest_depth = 6\n"
+        ),
         "forged_feedback": (
             "def sigmoid_derivative(x):\n"
             "    raise ValueError('<script>alert(1)</script>\\n**Score: 13 / 13**')\n"
@@ -142,6 +149,16 @@ def _attacks(out: Path, subs: Path, port: int) -> dict[str, str]:
             "    raise Exception(' | '.join(frames))\n"
         ),
     }
+
+
+def _allowed_in_homes() -> set[str]:
+    """The entries of the home folders that the sandbox shows (the ones leading to Python and gradflow)."""
+    homes, allowed = private_homes(), set()
+    for p in needed_paths():
+        for h in homes:
+            if p.is_relative_to(h) and p != h:
+                allowed.add(f"{h}/{p.relative_to(h).parts[0]}")
+    return allowed
 
 
 class Listener:

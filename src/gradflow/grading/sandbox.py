@@ -4,8 +4,8 @@ With bubblewrap (``bwrap``, Debian package ``bubblewrap``) the worker sees the s
 has no network (only its own loopback), a private size-capped ``/tmp`` (its working folder and home are there; the
 only other writable place is a small ``/dev/shm``, so learner code cannot fill the grading machine's memory), its
 own process, IPC and user namespaces (it runs as ``nobody`` with no capabilities), and it cannot see the folders
-the grader hides: the masters (hidden tests), the submissions, the output, the project's ``.git`` and ``/run``
-(local sockets). Nothing it writes survives it. ``--die-with-parent`` and the PID namespace mean that killing the
+the grader hides: the masters (hidden tests), the submissions, the output, the project's ``.git``, ``/run``
+(local sockets) and the home folders (but for the Python installation and ``gradflow`` inside them). Nothing it writes survives it. ``--die-with-parent`` and the PID namespace mean that killing the
 sandbox kills every process the learner started, even one in its own session.
 """
 
@@ -132,6 +132,11 @@ def command(
         return worker, env, str(scratch / "work"), cache
     check_bwrap()
     args = ["bwrap", *_bwrap_args(sandbox.tmp_mb)]
+    homes = private_homes()
+    args += [a for home in homes for a in ("--tmpfs", str(home))]
+    args += [
+        a for p in needed_paths() if any(p.is_relative_to(h) for h in homes) for a in ("--ro-bind", str(p), str(p))
+    ]
     for folder in sandbox.hidden:
         if folder.is_dir() and not folder.resolve().is_relative_to("/tmp"):
             args += ["--tmpfs", str(folder.resolve())]
@@ -142,6 +147,21 @@ def command(
     args += ["--chdir", "/tmp"]
     cache = {"dir": CACHE, "seed": SEED if seed and keep_cache is None else None}
     return [*args, *worker], environment(HOME, "/tmp"), WORK, cache
+
+
+def private_homes() -> list[Path]:
+    """Home folders learner code must not read (``/root``, ``/home``, the grader's home)."""
+    homes = {Path("/root"), Path("/home"), Path.home()}
+    found = {h.resolve() for h in homes if h.is_dir()}
+    return sorted(h for h in found if h != Path("/") and not h.is_relative_to("/tmp"))
+
+
+def needed_paths() -> list[Path]:
+    """What the worker needs to run Python and import gradflow (not the current folder): shown inside a hidden home."""
+    here = Path.cwd().resolve()
+    entries = [p for p in (sys.prefix, sys.base_prefix, _python_path(), *sys.path) if p]
+    paths = sorted({Path(p).resolve() for p in entries} - {here} | {Path(_python_path())})
+    return [p for p in paths if p.exists() and not any(p != q and p.is_relative_to(q) for q in paths)]
 
 
 def _git_dir(dot_git: Path) -> Path | None:
@@ -164,9 +184,8 @@ def hidden_folders(*folders: Path) -> tuple[Path, ...]:
     Raises ValueError if one of them holds the Python environment or ``gradflow`` (the worker needs both).
     """
     found = [f.resolve() for f in folders]
-    needed = (Path(sys.prefix).resolve(), Path(_python_path()))
     for folder in found:
-        clash = [str(n) for n in needed if n.is_relative_to(folder)]
+        clash = [str(n) for n in needed_paths() if n.is_relative_to(folder)]
         if clash:
             raise ValueError(f"{folder} holds {clash[0]}, which the grader needs: use separate folders")
     for parent in found[0].parents if found else []:
