@@ -167,6 +167,20 @@ def test_judge_gives_fixed_messages_and_learner_text_apart():
     assert "not text" in by_name["q2_value"].message
 
 
+def test_an_error_in_the_tests_own_code_never_shows_its_text():
+    suite = Suite("chz", {"q1": "t"})
+
+    @suite.test("q1")
+    def q1_compare(ns):
+        """compares with a reference"""
+        reference = np.array([0.123456, 0.654321])
+        np.testing.assert_allclose(np.asarray(answer(ns, "v")), reference)
+
+    [outcome] = judge.judge(suite, [], _local_ask({"v": [1.0, 2.0]}, []))
+    assert outcome.earned == 0 and "could not be checked (AssertionError)" in outcome.message
+    assert "0.123" not in outcome.message + outcome.detail
+
+
 def test_judge_stops_a_test_that_never_settles():
     suite = Suite("chy", {"q1": "t"})
 
