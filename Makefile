@@ -45,6 +45,7 @@ book: $(STAMP) assets
 
 test: $(STAMP) assets
 	$(BIN)/python tools/ensure_chromium.py
+	$(BIN)/python tools/ensure_bwrap.py
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -15,7 +15,7 @@ from gradflow import descent, smallnet
 from gradflow.grading import Checker
 from gradflow.grading.checker import GRADING_ENV
 from gradflow.grading.checks import Failed, Suite, array, number, run_test
-from gradflow.grading.worker import load_suite
+from gradflow.grading.suites import load_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = ROOT / "exercises" / "masters"

@@ -11,7 +11,7 @@ import pytest
 
 from gradflow.grading import generate
 from gradflow.grading.notebooks import read_master
-from gradflow.grading.worker import load_suite
+from gradflow.grading.suites import load_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = ROOT / "exercises" / "masters"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from gradflow.grading import results
+from gradflow.grading.limits import Limits
 from gradflow.grading.runner import grade_folder
-from gradflow.grading.worker import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = ROOT / "exercises" / "masters"
@@ -87,6 +87,25 @@ BAD_CH01 = {
         "MemoryError",
     ),
     "hard_exit": (lambda nb: edit(nb, "smallest_depth =", before="import os\nos._exit(3)"), FULL, "crashed"),
+    "exit_in_function": (  # a probe that kills the worker fails only its own test
+        lambda nb: edit(
+            nb,
+            "def sigmoid_chain_bound",
+            "import os\n\ndef sigmoid_chain_bound(depth):\n    if depth == 10:\n        os._exit(1)\n    return 0.25**depth",
+        ),
+        FULL - 1,
+        "stopped the grading process",
+    ),
+    "grad_by_getattr": (  # source questions read the cells: a dynamic lookup cannot hide jax.grad
+        lambda nb: edit(
+            nb,
+            "def sigmoid_derivative",
+            "def sigmoid_derivative(x):\n    g = getattr(jax, 'gr' + 'ad')(jax.nn.sigmoid)\n"
+            "    return jax.vmap(g)(jnp.ravel(x)).reshape(jnp.shape(x))",
+        ),
+        FULL - 1,
+        "dynamic lookups such as getattr",
+    ),
     "files": (
         lambda nb: edit(
             nb,
@@ -135,22 +154,29 @@ def graded(tmp_path_factory) -> tuple[dict[str, dict], Path, Path]:
     (subs / "not_json.ipynb").write_text("this is not a notebook {")
     before = {p: p.read_bytes() for p in subs.rglob("*") if p.is_file()}
     tests_before = (MASTERS / "ch01_tests.py").read_bytes()
-    found = {
-        r["submission"]: r for r in grade_folder(subs, MASTERS / "ch01_tests.py", out, LIMITS, jobs=2, progress=False)
-    }
+    found = by_path(grade_folder(subs, MASTERS / "ch01_tests.py", out, LIMITS, jobs=2, progress=False))
     assert {p: p.read_bytes() for p in subs.rglob("*") if p.is_file()} == before, "the submissions folder was changed"
     assert (MASTERS / "ch01_tests.py").read_bytes() == tests_before
     return found, subs, out
 
 
+def by_path(found: list[dict]) -> dict[str, dict]:
+    """Results by their path under the submissions folder, without ``.ipynb``."""
+    return {r["path"].removesuffix(".ipynb"): r for r in found}
+
+
 def _feedback(out: Path, name: str) -> str:
-    return (out / "feedback" / f"{name}.md").read_text()
+    key = next(
+        p.stem for p in (out / "results").glob("*.json") if json.loads(p.read_text())["path"].startswith(name + ".")
+    )
+    return (out / "feedback" / f"{key}.md").read_text()
 
 
 def test_master_full_marks_and_blank_zero(graded):
     found, _, out = graded
     assert found["master"]["score"] == found["master"]["max"] == FULL
     assert found["master"]["problems"] == []
+    assert 0.5 < found["master"]["worker_cpu_s"] < LIMITS.cpu_s  # the sandboxed worker's CPU time is measured
     assert found["blank"]["score"] == 0 and found["blank"]["status"] == "graded"
     assert "replace the `...`" in _feedback(out, "blank")
 
@@ -172,7 +198,7 @@ def test_tampering_and_edited_test_cells_change_nothing(graded):
 
 def test_renamed_empty_and_unreadable(graded):
     found, _, out = graded
-    assert found["sub_dir__My_Homework_1_"]["score"] == FULL
+    assert found["sub dir/My Homework (1)"]["score"] == FULL
     assert found["empty"]["score"] == 0 and found["empty"]["status"] == "graded"
     assert found["not_json"]["score"] == 0 and found["not_json"]["status"] == "unreadable"
     assert "not valid JSON" in _feedback(out, "not_json")
@@ -181,19 +207,19 @@ def test_renamed_empty_and_unreadable(graded):
 def test_tables_have_one_row_per_submission(graded):
     found, _, out = graded
     rows = (out / "scores.csv").read_text().splitlines()
-    assert rows[0] == "submission,path,q1,q2,q3,q4,total,max,status"
+    assert rows[0] == "submission,student,path,q1,q2,q3,q4,total,max,status"
     assert len(rows) == 1 + len(found)
     doc = json.loads((out / "scores.json").read_text())
-    assert {r["submission"] for r in doc["submissions"]} == set(found)
-    master = next(r for r in doc["submissions"] if r["submission"] == "master")
+    assert {r["submission"] for r in doc["submissions"]} == {r["submission"] for r in found.values()}
+    master = next(r for r in doc["submissions"] if r["path"] == "master.ipynb")
     assert (master["q1"], master["q2"], master["q3"], master["q4"]) == (5, 3, 2, 3)
 
 
 def test_rerun_skips_graded_and_regrades_changed(graded, tmp_path):
     found, subs, out = graded
-    stored = out / "results" / "master.json"
+    stored = out / "results" / f"{found['master']['submission']}.json"
     stamp = stored.stat().st_mtime_ns
-    (out / "results" / "blank.json").unlink()  # as if the batch was interrupted before it
+    (out / "results" / f"{found['blank']['submission']}.json").unlink()  # as if the batch was interrupted before it
     seen = []
     again = grade_folder(
         subs,
@@ -202,11 +228,12 @@ def test_rerun_skips_graded_and_regrades_changed(graded, tmp_path):
         LIMITS,
         jobs=2,
         progress=False,
-        on_result=lambda r: seen.append(r["submission"]),
+        on_result=lambda r: seen.append(r["path"]),
+        warm=False,
     )
-    assert seen == ["blank"]
+    assert seen == ["blank.ipynb"]
     assert stored.stat().st_mtime_ns == stamp
-    assert {r["submission"]: r["score"] for r in again} == {k: v["score"] for k, v in found.items()}
+    assert {k: r["score"] for k, r in by_path(again).items()} == {k: v["score"] for k, v in found.items()}
 
 
 def test_write_atomic_leaves_old_file_on_failure(tmp_path):
@@ -224,10 +251,7 @@ def test_chapter_two_master_and_blank(tmp_path):
     subs.mkdir()
     (subs / "master.ipynb").write_text(json.dumps(master_notebook("ch02")))
     (subs / "blank.ipynb").write_bytes((STUDENT / "ch02.ipynb").read_bytes())
-    found = {
-        r["submission"]: r
-        for r in grade_folder(subs, MASTERS / "ch02_tests.py", tmp_path / "out", LIMITS, progress=False)
-    }
+    found = by_path(grade_folder(subs, MASTERS / "ch02_tests.py", tmp_path / "out", LIMITS, progress=False, warm=False))
     assert found["master"]["score"] == found["master"]["max"] == 13
     assert found["master"]["problems"] == []
     assert found["blank"]["score"] == 0 and found["blank"]["problems"] == []

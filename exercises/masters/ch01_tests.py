@@ -100,7 +100,8 @@ def q1_by_hand(ns):
     f = function(ns, "sigmoid_derivative")
     expect(f(jnp.float32(0.0)) is not None, "Write the function first: it returns None.")
     uses_none_of(
-        f,
+        ns,
+        "sigmoid_derivative",
         {"grad", "vjp", "jvp", "value_and_grad", "sigmoid_prime", "activations"},
         "Write the closed form yourself, as the question asks.",
     )

@@ -97,7 +97,8 @@ def q1_by_hand(ns):
     f = function(ns, "smallnet_gradients")
     expect(f(*smallnet.example()) is not None, "Write the function first: it returns None.")
     uses_none_of(
-        f,
+        ns,
+        "smallnet_gradients",
         {"grad", "value_and_grad", "vjp", "backprop", "jacrev", "jacfwd"},
         "Write the chain rule out yourself, as the question asks.",
     )

@@ -73,7 +73,12 @@ def q1_keys(ns):
     a, b, c = (np.asarray(f(jax.random.key(k), (8, 4))) for k in (5, 5, 6))
     expect(np.array_equal(a, b), "The same key gave different matrices: draw every random number from `key`.")
     expect(not np.array_equal(a, c), "Different keys gave the same matrix: draw the random numbers from `key`.")
-    uses_none_of(f, {"glorot_uniform", "xavier_uniform_bound", "init_by_hand", "initializers"}, "Write it by hand.")
+    uses_none_of(
+        ns,
+        "xavier_uniform",
+        {"glorot_uniform", "xavier_uniform_bound", "init_by_hand", "initializers"},
+        "Write it by hand.",
+    )
 
 
 # ---- q2 ---------------------------------------------------------------------------------------------

@@ -90,7 +90,8 @@ def q1_by_hand(ns):
     z = jax.random.normal(jax.random.key(4), (8, 3))
     _output(ns, z, jnp.ones(3), jnp.zeros(3))  # fails on a blank or broken function
     uses_none_of(
-        function(ns, "batch_norm_train"),
+        ns,
+        "batch_norm_train",
         {"bn_train", "batchnorm", "normalize", "bn"},
         "Write the normalization yourself (mean, variance, scale, shift); do not call gradflow.batchnorm.",
     )

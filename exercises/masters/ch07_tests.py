@@ -83,7 +83,8 @@ def q1_by_hand(ns):
     """is a working closed form that does not call jax's differentiation"""
     _jacobian(ns, *_case(4), 0.5)  # fails on a blank or broken function
     uses_none_of(
-        function(ns, "block_jacobian"),
+        ns,
+        "block_jacobian",
         {"jacobian", "grad", "jacfwd", "jacrev", "vjp", "jvp"},
         "Write the closed form; do not differentiate with jax.",
     )

@@ -92,7 +92,10 @@ def q1_by_hand(ns):
     f = function(ns, "clip_global_norm")
     expect(f(_tree(), 1.0) is not None, "Write the function first: it returns None.")
     uses_none_of(
-        f, {"optax", "clip_by_global_norm", "global_norm"}, "Write the clipping yourself, as the question asks."
+        ns,
+        "clip_global_norm",
+        {"optax", "clip_by_global_norm", "global_norm"},
+        "Write the clipping yourself, as the question asks.",
     )
 
 

@@ -64,7 +64,12 @@ def q1_by_hand(ns):
     """is written by hand, without optax"""
     f = function(ns, "cosine_decay")
     expect(f(0, 1.0, 10) is not None, "Write the function first: it returns None.")
-    uses_none_of(f, {"optax", "cosine_decay_schedule", "warmup_cosine", "schedules"}, "Write the schedule yourself.")
+    uses_none_of(
+        ns,
+        "cosine_decay",
+        {"optax", "cosine_decay_schedule", "warmup_cosine", "schedules"},
+        "Write the schedule yourself.",
+    )
 
 
 # ---- q2 ---------------------------------------------------------------------------------------------

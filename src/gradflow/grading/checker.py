@@ -61,6 +61,8 @@ class Report:
             lines.append(f"  {'✔' if o.passed else '✘'} {o.description}")
             if not o.passed:
                 lines.append(f"      Hint: {o.message}")
+                if o.detail:
+                    lines.append(f"      Your code said: {o.detail}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

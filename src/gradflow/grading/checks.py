@@ -1,33 +1,72 @@
-"""Tests of graded exercises, their hints, and how one test is run against a notebook's variables.
+"""Tests of graded exercises, their hints, and how one test is run against a learner's work.
 
 A chapter's tests live in one Python file (``exercises/masters/ch01_tests.py``) that builds a :class:`Suite`
-and registers test functions with ``@suite.test(question, points, hidden=...)``. A test receives the notebook's
-namespace (a mapping of variable names to values) and raises :class:`Failed` with a hint that teaches the likely
-mistake, never the answer. The docstring's first line says what the test checks. Helpers below (:func:`answer`,
+and registers test functions with ``@suite.test(question, points, hidden=...)``. A test receives the learner's
+namespace ``ns`` and does three things: it makes **inputs**, gets the learner's result on them
+(``function(ns, "f")(x)``, or ``answer(ns, "name")`` for a value), and **compares** it with a **reference** it
+computes itself, raising :class:`Failed` with a hint that teaches the likely mistake, never the answer
+(``expect(condition, hint)``). The docstring's first line says what the test checks.
+
+The same test runs in two places. In the learner's notebook (``check("q1")``, public tests only) ``ns`` is the
+notebook's variables. In the grader ``ns`` is a :class:`gradflow.grading.judge.Learner`: ``answer`` and ``function``
+then ask the learner's worker process for data (the name and the inputs go there; the reference and the test's code
+never do), and :func:`uses_none_of` reads the notebook's cells with ``ast``. Helpers (:func:`answer`,
 :func:`function`, :func:`number`, :func:`array`, :func:`expect`) turn the usual slips (a name not defined, ``...``
-left in place, ``None`` returned, NaN, wrong shape) into such hints.
+left in place, ``None`` returned, NaN, wrong shape) into hints.
 """
 
 from __future__ import annotations
 
 import math
 import types
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from gradflow.grading.source import DYNAMIC
+from gradflow.grading.wire import Opaque
+
 Namespace = Mapping[str, Any]
 MAX_MESSAGE = 600
+MAX_DETAIL = 300
 
 
 class Failed(AssertionError):
     """A check failed; the message is the hint shown to the learner."""
 
 
-class TimeLimit(Exception):
-    """Raised inside a cell or a test that ran past its time limit while grading."""
+class LearnerError(Exception):
+    """The learner's code raised (in the worker) while answering; ``detail`` is its message, the learner's text."""
+
+    def __init__(self, type_name: str, detail: str) -> None:
+        super().__init__(type_name)
+        self.type_name = type_name
+        self.detail = detail
+
+
+class RemoteNamespace(ABC):
+    """A learner's work seen from the grader (:class:`gradflow.grading.judge.Learner`): data, and the source."""
+
+    @abstractmethod
+    def value(self, name: str) -> Any:
+        """The value of ``name``: data, a callable stand-in for a function, or :data:`MISSING`."""
+
+    @abstractmethod
+    def definition_names(self, name: str) -> set[str] | None:
+        """Names the notebook's definition of ``name`` refers to; None if the notebook does not define it."""
+
+
+MISSING: Any = object()
+GRADER_ERRORS = {
+    "TimeLimit": "Your code ran past this test's time limit: look for a loop that never ends.",
+    "Stopped": "Your code stopped the grading process (a crash, or more time or memory than allowed) in this test.",
+    "NotRun": "Not run: the grader could not finish running your notebook.",
+    "Unsendable": "Your code gave something the grader cannot read: too large, or not numbers, arrays, text, lists "
+    "or dicts.",
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +83,8 @@ class Test:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one test: points earned and, when it failed, the message shown."""
+    """The result of one test: points earned and, when it failed, the hint shown (``message``, written by the
+    test's author) and ``detail``: text that came from the learner's code (an exception's message), shown escaped."""
 
     test: str
     question: str
@@ -53,6 +93,7 @@ class Outcome:
     earned: float
     hidden: bool
     message: str = ""
+    detail: str = ""
 
     @property
     def passed(self) -> bool:
@@ -92,21 +133,35 @@ class Suite:
         return sum(t.points for t in self.tests if question is None or t.question == question)
 
 
-def run_test(test: Test, ns: Namespace) -> Outcome:
-    """Run ``test`` against ``ns``; a learner's exception becomes a message, never escapes."""
+def run_test(test: Test, ns: Namespace | RemoteNamespace) -> Outcome:
+    """Run ``test`` against ``ns``; a learner's exception becomes a message, never escapes.
+
+    In the grader (``ns`` remote) an exception of the test's own code (comparing an answer of an unexpected type, say)
+    gives a fixed message, so no reference value can reach the feedback through an exception's text.
+    """
+    detail = ""
     try:
         test.func(ns)
     except Failed as exc:
         message = str(exc)
-    except TimeLimit:
-        raise
+    except LearnerError as exc:
+        message = GRADER_ERRORS.get(exc.type_name, "")
+        if not message:
+            message = f"Calling your code raised {exc.type_name}. Try your code on a small input to find where."
+            detail = exc.detail
     except Exception as exc:
-        message = f"Calling your code raised {type(exc).__name__}: {exc}. Try your code on a small input to find where."
+        if isinstance(ns, RemoteNamespace):
+            message = f"Your answer could not be checked ({type(exc).__name__}): compare its type and shape with the question's."
+        else:
+            message = f"Calling your code raised {type(exc).__name__}. Try your code on a small input to find where."
+            detail = str(exc)
     else:
         return Outcome(test.name, test.question, test.description, test.points, test.points, test.hidden)
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 3] + "..."
-    return Outcome(test.name, test.question, test.description, test.points, 0.0, test.hidden, message)
+    return Outcome(
+        test.name, test.question, test.description, test.points, 0.0, test.hidden, message, detail[:MAX_DETAIL]
+    )
 
 
 # ---- helpers for writing tests ------------------------------------------------------------------
@@ -118,23 +173,28 @@ def expect(condition: object, hint: str) -> None:
         raise Failed(hint)
 
 
-def answer(ns: Namespace, name: str) -> Any:
+def answer(ns: Namespace | RemoteNamespace, name: str) -> Any:
     """The value of ``name`` in the notebook, failing with a hint if it is missing or still ``...``."""
-    if name not in ns:
+    value = ns.value(name) if isinstance(ns, RemoteNamespace) else ns.get(name, MISSING)
+    if value is MISSING:
         raise Failed(
             f"`{name}` is not defined. Run the cell that sets it (and the cells above it), and check its spelling."
         )
-    value = ns[name]
     if value is Ellipsis:
         raise Failed(f"`{name}` is still `...`: replace the `...` with your answer and run the cell.")
     return value
 
 
-def function(ns: Namespace, name: str) -> Callable:
+def type_name(value: Any) -> str:
+    """The name of ``value``'s type, as the learner's code made it (for hints)."""
+    return value.type_name if isinstance(value, Opaque) else type(value).__name__
+
+
+def function(ns: Namespace | RemoteNamespace, name: str) -> Callable:
     """The function ``name`` defined in the notebook."""
     value = answer(ns, name)
     if not callable(value):
-        raise Failed(f"`{name}` should be a function (defined with `def {name}(...)`); it is a {type(value).__name__}.")
+        raise Failed(f"`{name}` should be a function (defined with `def {name}(...)`); it is a {type_name(value)}.")
     return value
 
 
@@ -155,7 +215,7 @@ def number(value: Any, what: str) -> float:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise Failed(f"{what} should be a number; it is a {type(value).__name__}.") from None
+        raise Failed(f"{what} should be a number; it is a {type_name(value)}.") from None
     if arr.size != 1:
         raise Failed(f"{what} should be a single number; it is an array of shape {arr.shape}.")
     x = float(arr.reshape(()))
@@ -172,7 +232,7 @@ def array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.nda
     try:
         arr = np.asarray(value)
     except Exception:
-        raise Failed(f"{what} should be an array; it is a {type(value).__name__}.") from None
+        raise Failed(f"{what} should be an array; it is a {type_name(value)}.") from None
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise Failed(f"{what} should hold real numbers; its dtype is {arr.dtype}.")
     if shape is not None and arr.shape != tuple(shape):
@@ -191,7 +251,7 @@ def close(value: float | np.ndarray, expected: float | np.ndarray, rtol: float =
 
 
 def names_used(func: Callable) -> set[str]:
-    """Global and attribute names a function's code refers to, nested functions included."""
+    """Global and attribute names a function's code refers to, nested functions included (in the notebook)."""
     code = getattr(func, "__code__", None)
     found: set[str] = set()
     stack = [code] if isinstance(code, types.CodeType) else []
@@ -202,7 +262,19 @@ def names_used(func: Callable) -> set[str]:
     return found
 
 
-def uses_none_of(func: Callable, forbidden: Iterable[str], hint: str) -> None:
-    """Fail with ``hint`` if ``func``'s code refers to any of the ``forbidden`` names."""
-    bad = sorted(names_used(func) & set(forbidden))
+def uses_none_of(ns: Namespace | RemoteNamespace, name: str, forbidden: Iterable[str], hint: str) -> None:
+    """Fail with ``hint`` if the definition of ``name`` refers to any of the ``forbidden`` names.
+
+    In the grader this reads the notebook's cells (:mod:`gradflow.grading.source`): the definition, the notebook's
+    helpers it uses, and string constants; dynamic lookups (``getattr``, ``eval``, ...) fail too. In the notebook
+    it reads the function's code object, which is enough for feedback.
+    """
+    if isinstance(ns, RemoteNamespace):
+        names = ns.definition_names(name)
+        expect(names is not None, f"`{name}` should be defined in a code cell of the notebook (with `def {name}`).")
+        dynamic = sorted((names or set()) & DYNAMIC)
+        expect(not dynamic, f"{hint} (write it without dynamic lookups such as {', '.join(dynamic)}.)")
+    else:
+        names = names_used(function(ns, name))
+    bad = sorted((names or set()) & set(forbidden))
     expect(not bad, f"{hint} (your function uses {', '.join(bad)}.)")

@@ -1,4 +1,9 @@
-"""Grading results on disk: one JSON per submission (written atomically), score tables and feedback."""
+"""Grading results on disk: one JSON per submission (written atomically), score tables, a gradebook, feedback.
+
+Learner-controlled text (file names, exception messages, output) is escaped in the feedback (:mod:`~gradflow.grading.safe`)
+and neutralised in the CSV files (no cell starts a spreadsheet formula). Feedback shows the hints the tests' authors
+wrote, never a test's code or reference values.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gradflow.grading import safe
 from gradflow.grading.checks import Suite
 
 Result = dict[str, Any]
@@ -44,6 +50,7 @@ def build(suite: Suite, outcomes: list[dict[str, Any]], problems: list[dict[str,
             "earned": 0.0,
             "hidden": t.hidden,
             "message": reason,
+            "detail": "",
         }
         tests.append(o)
     questions = {
@@ -67,10 +74,16 @@ def _step_name(step: str) -> str:
     return f"code cell {what}" if kind == "cell" else f"test {what}"
 
 
+def _problem(p: dict[str, str]) -> str:
+    message, _, output = p["message"].partition(" Last output: ")
+    line = f"- {_step_name(p['step']).capitalize()} {safe.text(message)}" if p["step"] else f"- {safe.text(message)}"
+    return line + (f"\n\n  Last output:\n\n{safe.block(output)}\n" if output else "")
+
+
 def feedback(result: Result) -> str:
-    """The feedback a learner reads, as Markdown."""
+    """The feedback a learner reads, as Markdown (learner-controlled text escaped)."""
     lines = [
-        f"# Feedback on {result['path']} ({result['chapter']})",
+        f"# Feedback on {safe.text(result['path'])} ({result['chapter']})",
         "",
         f"**Score: {result['score']:g} / {result['max']:g}**",
         "",
@@ -79,10 +92,7 @@ def feedback(result: Result) -> str:
         lines += [f"Status: {result.get('status')}", ""]
     if result["problems"]:
         lines += ["## While running your notebook", ""]
-        lines += [
-            f"- {_step_name(p['step']).capitalize()} {p['message']}." if p["step"] else f"- {p['message']}"
-            for p in result["problems"]
-        ]
+        lines += [_problem(p) for p in result["problems"]]
         lines.append("")
     for q, v in result["questions"].items():
         lines += [f"## {q}: {v['title']} ({v['score']:g} / {v['max']:g})", ""]
@@ -92,6 +102,8 @@ def feedback(result: Result) -> str:
             lines.append(f"- {mark} {o['description']}{kind} [{o['earned']:g}/{o['points']:g}]")
             if o["earned"] < o["points"] and o["message"]:
                 lines.append(f"  - {o['message']}")
+                if o.get("detail"):
+                    lines.append(f"  - Your code's message: {safe.text(o['detail'])}")
         lines.append("")
     return "\n".join(lines)
 
@@ -102,13 +114,16 @@ def tables(suite: Suite, results: list[Result]) -> tuple[str, str]:
     rows = []
     for r in sorted(results, key=lambda r: r["submission"]):
         row = {"submission": r["submission"], "path": r["path"], "status": r["status"]}
+        if "student" in r:
+            row["student"] = r["student"]
         row.update({q: r["questions"][q]["score"] for q in qs})
         row.update(total=r["score"], max=r["max"])
         rows.append(row)
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["submission", "path", *qs, "total", "max", "status"], lineterminator="\n")
+    fields = ["submission", "student", "path", *qs, "total", "max", "status"]
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: safe.csv_cell(v) for k, v in row.items()} for row in rows)
     maxima = {q: suite.max_points(q) for q in qs}
     doc = {
         "chapter": suite.chapter,
@@ -117,6 +132,19 @@ def tables(suite: Suite, results: list[Result]) -> tuple[str, str]:
         "submissions": rows,
     }
     return buf.getvalue(), json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+def gradebook(suite: Suite, results: list[Result], id_column: str = "SIS User ID") -> str:
+    """A CSV to import into Canvas or Gradescope: one row per submission with a student id (see
+    :func:`gradflow.grading.submissions.student_id`), one column per question (``ch01 q1``) and the total."""
+    qs = list(suite.questions)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([id_column, *(f"{suite.chapter} {q}" for q in qs), f"{suite.chapter} total"])
+    for r in sorted(results, key=lambda r: (r.get("student", ""), r["submission"])):
+        row = [r.get("student", ""), *(r["questions"][q]["score"] for q in qs), r["score"]]
+        writer.writerow([safe.csv_cell(f"{v:g}" if isinstance(v, float) else v) for v in row])
+    return buf.getvalue()
 
 
 def load(path: Path) -> Result | None:
