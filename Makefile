@@ -44,8 +44,7 @@ book: $(STAMP) assets
 	@echo "Open $(abspath _build/html/index.html)"
 
 test: $(STAMP) assets
-	$(BIN)/python tools/ensure_chromium.py
-	$(BIN)/python tools/ensure_bwrap.py
+	$(BIN)/python tools/ensure_debian_packages.py chromium bubblewrap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 ]
 INSTALL_HINT = (
     "Debian's chromium is needed for the browser tests and was not found at "
-    f"{' or '.join(CHROMIUM_CANDIDATES)}. `make test` installs it (tools/ensure_chromium.py); "
+    f"{' or '.join(CHROMIUM_CANDIDATES)}. `make test` installs it (tools/ensure_debian_packages.py); "
     "or install it as root: apt-get update && apt-get install -y chromium"
 )
 # Pages Sphinx adds beside the table of contents.
