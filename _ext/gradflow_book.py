@@ -69,6 +69,28 @@ MATHJAX2_SHIM = """document.addEventListener("DOMContentLoaded", function () {
     });
   }};
 });"""
+# Explorer sliders (noUiSlider handles from the widgets manager, role="slider") have no accessible name: name each
+# after its widget's label (the slider's description). Handles appear when the widgets render, after page load.
+SLIDER_NAMES = """(function () {
+  function name(handle) {
+    if (handle.getAttribute("aria-label") || handle.getAttribute("aria-labelledby")) return;
+    var box = handle.closest(".widget-slider") || handle.closest(".jupyter-widgets");
+    var label = box && box.querySelector(".widget-label");
+    var text = label ? label.textContent.trim() : "";
+    handle.setAttribute("aria-label", text || "explorer setting");
+  }
+  function scan(root) { root.querySelectorAll(".noUi-handle").forEach(name); }
+  new MutationObserver(function (records) {
+    records.forEach(function (record) {
+      record.addedNodes.forEach(function (node) {
+        if (node.nodeType !== 1) return;
+        if (node.matches(".noUi-handle")) name(node);
+        scan(node);
+      });
+    });
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  document.addEventListener("DOMContentLoaded", function () { scan(document); });
+})();"""
 # What a cell shows when an object it meant to display has no rich rendering (a figure that never became an image).
 BARE_REPR = re.compile(r"^<(Figure size |matplotlib\.|Axes[ :(>]|[\w.]+ object at 0x)")
 # Where the site serves the wheel of gradflow, relative to its root.
@@ -421,6 +443,10 @@ def _check_outputs(app: Sphinx, doctree) -> None:
 def _page_polish(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Runs after the theme has built its header buttons."""
     options = app.config.html_theme_options
+    # docutils marks bibliography entries role="doc-biblioentry" (deprecated in DPUB-ARIA 1.1, so assistive technology
+    # and axe-core no longer see them as the items of their role="list"): make them list items.
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
     # sphinx-thebe puts a CDN URL and its loader on every page; with Thebe off they are never used.
     if not options.get("launch_buttons", {}).get("thebe"):
         context["script_files"] = [
@@ -462,6 +488,7 @@ def _page_polish(app: Sphinx, pagename: str, templatename: str, context: dict, d
 def setup(app: Sphinx) -> dict:
     app.add_config_value("gradflow_colab_branch", "gh-pages", "html")
     app.add_js_file(None, body=MATHJAX2_SHIM)
+    app.add_js_file(None, body=SLIDER_NAMES)
     app.connect("config-inited", _config_inited)
     app.connect("source-read", _source_read)
     app.connect("env-get-outdated", _outdated_docs)
