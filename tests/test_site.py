@@ -438,3 +438,28 @@ def test_a_change_to_the_sources_re_executes_every_notebook(tmp_path: Path) -> N
     assert sorted(ext._outdated_docs(app, env, set(), set(), set())) == ["chapters/claims", "chapters/nb"], (
         "with the sources changed, every notebook must be re-read so that it re-executes with the new library"
     )
+
+
+def test_a_github_pages_address_gives_each_chapter_a_colab_button() -> None:
+    """With `html: baseurl:` on GitHub Pages and no `repository: url:`, the theme makes no launch menu: the extension
+    adds one holding Colab, pointed at the chapter's notebook published on the gh-pages branch."""
+    from types import SimpleNamespace
+
+    ext = _load_extension()
+    options = ext.repository_buttons({"repository_url": "", "launch_buttons": {}})
+    config = SimpleNamespace(
+        html_theme_options=options, html_baseurl="https://org.github.io/gradflow/", gradflow_colab_branch="gh-pages"
+    )
+    app = SimpleNamespace(config=config)
+    context = {"ipynb_source": "chapters/02_x.ipynb", "header_buttons": []}
+    ext._page_polish(app, "chapters/02_x", "page.html", context, None)
+    groups = [g for g in context["header_buttons"] if g.get("label") == "launch-buttons"]
+    assert len(groups) == 1 and [b["text"] for b in groups[0]["buttons"]] == ["Colab"]
+    assert groups[0]["buttons"][0]["url"] == (
+        "https://colab.research.google.com/github/org/gradflow/blob/gh-pages/_sources/chapters/02_x.ipynb"
+    )
+    plain = {"ipynb_source": "chapters/02_x.ipynb", "header_buttons": []}
+    ext._page_polish(
+        SimpleNamespace(config=SimpleNamespace(**{**vars(config), "html_baseurl": ""})), "p", "", plain, None
+    )
+    assert plain["header_buttons"] == [], "no address, no repository: no launch button"
