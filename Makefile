@@ -15,7 +15,7 @@ FONTS := $(NODE_MODULES)/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eo
 help:
 	@echo "make book   build the website into _build/html (executes every chapter)"
 	@echo "make test   run the whole test suite (lint, unit tests, book build, browser test)"
-	@echo "make lab    open the chapters in JupyterLab"
+	@echo "make lab    open the course in JupyterLab (chapters open as notebooks)"
 	@echo "make bench  measure the course's speed against its targets"
 
 $(STAMP): pyproject.toml
@@ -58,7 +58,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/python tools/lab.py
 
 bench: $(STAMP) assets
 	$(BIN)/python benchmarks/run_all.py

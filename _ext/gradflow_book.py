@@ -12,8 +12,13 @@
   lists the versions of the packages the build used.
 - Every chapter's executed notebook is offered for download (`.ipynb`) beside its
   `.md` source.
+- A wheel of `gradflow` is built (pip, from `pyproject.toml`) and shipped with the site in `_static/wheels/`; every
+  downloadable notebook (chapters and graded exercises) starts with one cell that installs it from the published
+  site where `gradflow` is missing (the site's address: `html: baseurl:` in `_config.yml`; while it is empty the cell
+  says what to do instead).
 - One setting, `repository: url:` in `_config.yml`, turns on the repository and
-  issues buttons and the Binder and Colab launch buttons; while it is empty they stay off.
+  issues buttons and the Binder and Colab launch buttons; while it is empty they stay off. A site address on
+  GitHub Pages (`https://<org>.github.io/<repo>/`) turns on the Colab button too.
 - The site's own CSS (`_assets/css/`): figures and explorers as white cards in dark mode.
 - A cell output that is a bare object repr (`<Figure size ...>`, `<matplotlib...>`, `<... object at 0x...>`)
   instead of its rendering, and a named figure with no image, are build warnings (errors under `-W`).
@@ -27,6 +32,10 @@ import os
 import platform
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -62,8 +71,34 @@ MATHJAX2_SHIM = """document.addEventListener("DOMContentLoaded", function () {
     });
   }};
 });"""
+# Explorer sliders (noUiSlider handles from the widgets manager, role="slider") have no accessible name: name each
+# after its widget's label (the slider's description). Handles appear when the widgets render, after page load.
+SLIDER_NAMES = """(function () {
+  function name(handle) {
+    if (handle.getAttribute("aria-label") || handle.getAttribute("aria-labelledby")) return;
+    var box = handle.closest(".widget-slider") || handle.closest(".jupyter-widgets");
+    var label = box && box.querySelector(".widget-label");
+    var text = label ? label.textContent.trim() : "";
+    handle.setAttribute("aria-label", text || "explorer setting");
+  }
+  function scan(root) { root.querySelectorAll(".noUi-handle").forEach(name); }
+  new MutationObserver(function (records) {
+    records.forEach(function (record) {
+      record.addedNodes.forEach(function (node) {
+        if (node.nodeType !== 1) return;
+        if (node.matches(".noUi-handle")) name(node);
+        scan(node);
+      });
+    });
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  document.addEventListener("DOMContentLoaded", function () { scan(document); });
+})();"""
 # What a cell shows when an object it meant to display has no rich rendering (a figure that never became an image).
 BARE_REPR = re.compile(r"^<(Figure size |matplotlib\.|Axes[ :(>]|[\w.]+ object at 0x)")
+# Where the site serves the wheel of gradflow, relative to its root.
+WHEEL_DIR = "_static/wheels"
+# Marks the install cell the build puts first in every downloadable notebook (so it is added once).
+INSTALL_CELL_ID = "gradflow-install"
 BINDER_URL = "https://mybinder.org"
 COLAB_URL = "https://colab.research.google.com"
 
@@ -153,16 +188,105 @@ def colab_notebook_url(repository_url: str, branch: str, pagename: str, colab_ur
     return f"{colab_url.rstrip('/')}/github/{path}/blob/{branch}/_sources/{pagename}.ipynb"
 
 
-def install_cell(repository_url: str) -> dict[str, Any]:
-    """A first code cell for the downloadable notebook: installs `gradflow` where it is missing (e.g. on Colab)."""
-    source = (
-        "# Where the course library is not installed (Colab, a fresh kernel), install it from the repository first.\n"
+def project_version(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The version of `gradflow` that `pyproject.toml` declares."""
+    return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+
+
+def wheel_name(version: str | None = None) -> str:
+    """File name of the pure-Python wheel of `gradflow` the site ships."""
+    return f"gradflow-{version or project_version()}-py3-none-any.whl"
+
+
+def wheel_url(site_url: str, version: str | None = None) -> str:
+    """Address of the wheel on the published site whose root is `site_url`."""
+    return f"{site_url.rstrip('/')}/{WHEEL_DIR}/{wheel_name(version)}"
+
+
+def build_wheel(dest: Path) -> Path:
+    """Build the wheel of `gradflow` into `dest` with pip (no dependencies), from a clean copy of the sources.
+
+    Builds in the running environment when its setuptools can (no network: `make book` installs one that can), and in
+    pip's isolated build environment otherwise. The copy keeps setuptools' `build/` and `*.egg-info` out of the tree.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
+        shutil.copy2(ROOT / "README.md", work / "README.md")
+        shutil.copytree(
+            ROOT / "src" / "gradflow", work / "src" / "gradflow", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        base = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(work / "dist")]
+        proc = subprocess.run([*base, "--no-build-isolation", str(work)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            proc = subprocess.run([*base, str(work)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"pip could not build the wheel of gradflow:\n{proc.stdout}{proc.stderr}")
+        built = work / "dist" / wheel_name()
+        if not built.is_file():
+            raise RuntimeError(f"pip built {sorted(p.name for p in (work / 'dist').iterdir())}, not {built.name}")
+        target = dest / built.name
+        shutil.copy2(built, target)
+    return target
+
+
+def install_cell(site_url: str = "", repository_url: str = "") -> dict[str, Any]:
+    """The first code cell of every downloadable notebook: does nothing where `gradflow` is importable.
+
+    Elsewhere (Colab, a fresh environment) it installs `gradflow` from the wheel on the published site (`site_url`),
+    or, with no site address but a repository, from the repository; with neither, it says what to do instead.
+    pip takes the dependencies from the package index as usual.
+    """
+    head = (
+        "# The course library, gradflow: installed here when it is missing (Colab, a fresh environment).\n"
         "import importlib.util\n"
         "\n"
         'if importlib.util.find_spec("gradflow") is None:\n'
-        f'    get_ipython().run_line_magic("pip", "install --quiet \'gradflow @ git+{repository_url}\'")'
     )
-    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    if site_url:
+        body = (
+            f'    get_ipython().run_line_magic("pip", "install --quiet {wheel_url(site_url)}")\n'
+            "    importlib.invalidate_caches()"
+        )
+    elif repository_url:
+        body = (
+            f'    get_ipython().run_line_magic("pip", "install --quiet \'gradflow @ git+{repository_url}\'")\n'
+            "    importlib.invalidate_caches()"
+        )
+    else:
+        body = (
+            '    raise ModuleNotFoundError("This notebook needs the course library gradflow: run it in the course\'s "\n'
+            '                              "environment (clone the repository and run `make lab`, as its README says).")'
+        )
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": INSTALL_CELL_ID,
+        "metadata": {"tags": [INSTALL_CELL_ID]},
+        "outputs": [],
+        "source": head + body,
+    }
+
+
+def with_install_cell(notebook: dict[str, Any], cell: dict[str, Any]) -> dict[str, Any]:
+    """`notebook` with `cell` first (replacing an install cell a previous build put there)."""
+    cells = [c for c in notebook["cells"] if INSTALL_CELL_ID not in c.get("metadata", {}).get("tags", [])]
+    if (notebook.get("nbformat"), notebook.get("nbformat_minor", 0)) < (4, 5):
+        cell = {k: v for k, v in cell.items() if k != "id"}
+    return {**notebook, "cells": [cell, *cells]}
+
+
+def write_notebook(path: Path, notebook: dict[str, Any]) -> None:
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def github_repository(repository_url: str, site_url: str) -> str:
+    """The GitHub repository the site is published from: `repository: url:`, or one read off a GitHub Pages address."""
+    if repository_url:
+        return repository_url
+    m = re.match(r"https?://([\w-]+)\.github\.io/([\w.-]+)", site_url or "")
+    return f"https://github.com/{m.group(1)}/{m.group(2)}" if m else ""
 
 
 def _jax_compilation_cache(app: Sphinx) -> None:
@@ -179,6 +303,25 @@ def _jax_compilation_cache(app: Sphinx) -> None:
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 
+def _site_url(app: Sphinx) -> str:
+    return (app.config.html_baseurl or "").strip()
+
+
+def _ship_wheel(app: Sphinx) -> None:
+    """Build the wheel (again only when `src/` or `pyproject.toml` changed) and serve it in `_static/wheels/`."""
+    key = hashlib.sha256((source_hash() + (ROOT / "pyproject.toml").read_text(encoding="utf-8")).encode()).hexdigest()
+    static = Path(app.outdir).parent / ".gradflow_wheel" / key[:16]
+    wheels = static / WHEEL_DIR.removeprefix("_static/")
+    if not (wheels / wheel_name()).is_file():
+        shutil.rmtree(static.parent, ignore_errors=True)
+        try:
+            build_wheel(wheels)
+        except RuntimeError as err:
+            LOGGER.warning("%s", err, type="gradflow", subtype="wheel")
+            return
+    app.config.html_static_path = [*app.config.html_static_path, str(static)]
+
+
 def _config_inited(app: Sphinx, config) -> None:
     os.environ["GRADFLOW_STATIC_EXPLORERS"] = "1"
     os.environ["GRADFLOW_CLAIMS_DIR"] = str(CLAIMS_DIR)  # the kernels' claims.glue checks against these files
@@ -190,6 +333,7 @@ def _config_inited(app: Sphinx, config) -> None:
         config.html_css_files = [*config.html_css_files, "gradflow.css"]
     _offline_assets(app)
     _invalidate_cache(app)
+    _ship_wheel(app)
 
 
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -232,14 +376,22 @@ def _notebook_download(app: Sphinx, pagename: str, templatename: str, context: d
         return
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    url = (app.config.html_theme_options.get("repository_url") or "").strip()
-    if url:
-        notebook = json.loads(executed.read_text(encoding="utf-8"))
-        notebook["cells"].insert(0, install_cell(url))
-        target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    else:
-        shutil.copy2(executed, target)
+    repository = (app.config.html_theme_options.get("repository_url") or "").strip()
+    notebook = json.loads(executed.read_text(encoding="utf-8"))
+    write_notebook(target, with_install_cell(notebook, install_cell(_site_url(app), repository)))
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def _graded_notebooks(app: Sphinx, exception) -> None:
+    """The graded notebooks the site offers (`_downloads/`) get the same install cell as the chapters."""
+    if exception is not None or app.builder.format != "html":
+        return
+    repository = (app.config.html_theme_options.get("repository_url") or "").strip()
+    cell = install_cell(_site_url(app), repository)
+    for path in sorted((Path(app.outdir) / "_downloads").rglob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        if "gradflow" in notebook.get("metadata", {}):  # generated by gradflow.grading
+            write_notebook(path, with_install_cell(notebook, cell))
 
 
 def _strip_thebe(app: Sphinx, doctree, docname: str) -> None:
@@ -258,11 +410,21 @@ def output_problems(doctree) -> list[str]:
     """Outputs that show a bare object repr instead of their rendering, and figures without an image."""
     from docutils import nodes
 
-    def rendered_otherwise(block) -> bool:  # myst-nb keeps every mime type of an output in a bundle until writing
-        bundle = block.parent.parent if block.parent is not None else None
-        if bundle is None or bundle.get("nb_element") != "mime_bundle":
+    def rendered_otherwise(block) -> bool:
+        """The block is the text/plain of a mime bundle that also holds a rendering (an image, HTML, a widget).
+
+        myst-nb keeps every mime type of an output until a post-transform picks one per builder, so a figure's
+        bundle holds its `<Figure size ...>` text beside its PNG at this point; only a bundle without one is a problem.
+        """
+        node = block.parent
+        while node is not None and node.get("nb_element") != "mime_bundle":
+            node = node.parent
+        if node is None:
             return False
-        return any(child.get("mime_type", "text/plain") != "text/plain" for child in bundle.children)
+        return any(
+            (child.get("mime_type") or "").startswith(("image/", "text/html", "application/vnd.jupyter.widget"))
+            for child in node.findall(nodes.container)
+        )
 
     problems = []
     for block in doctree.findall(nodes.literal_block):
@@ -284,6 +446,10 @@ def _check_outputs(app: Sphinx, doctree) -> None:
 def _page_polish(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Runs after the theme has built its header buttons."""
     options = app.config.html_theme_options
+    # docutils marks bibliography entries role="doc-biblioentry" (deprecated in DPUB-ARIA 1.1, so assistive technology
+    # and axe-core no longer see them as the items of their role="list"): make them list items.
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
     # sphinx-thebe puts a CDN URL and its loader on every page; with Thebe off they are never used.
     if not options.get("launch_buttons", {}).get("thebe"):
         context["script_files"] = [
@@ -298,19 +464,34 @@ def _page_polish(app: Sphinx, pagename: str, templatename: str, context: dict, d
             if not (getattr(css, "filename", "") or "").endswith("sphinx-thebe.css")
         ]
     # Colab opens only .ipynb files from GitHub: point it at the built notebook of the published site.
-    url = (options.get("repository_url") or "").strip()
+    url = github_repository((options.get("repository_url") or "").strip(), _site_url(app))
     if url and context.get("ipynb_source"):
         branch = app.config.gradflow_colab_branch
-        colab = options["launch_buttons"]["colab_url"]
-        for group in context.get("header_buttons", []):
-            for button in group.get("buttons", []) if group.get("label") == "launch-buttons" else []:
-                if button.get("text") == "Colab":
-                    button["url"] = colab_notebook_url(url, branch, pagename, colab)
+        colab = options["launch_buttons"].get("colab_url") or COLAB_URL
+        button = {
+            "type": "link",
+            "text": "Colab",
+            "tooltip": "Launch on Colab",
+            "icon": "_static/images/logo_colab.png",
+            "url": colab_notebook_url(url, branch, pagename, colab),
+        }
+        groups = [g for g in context.setdefault("header_buttons", []) if g.get("label") == "launch-buttons"]
+        if not groups:  # a site address without `repository: url:`: the theme made no launch menu
+            groups = [{"type": "group", "tooltip": "Launch interactive content", "icon": "fas fa-rocket"}]
+            groups[0].update(buttons=[], label="launch-buttons")
+            context["header_buttons"].append(groups[0])
+        buttons = groups[0]["buttons"]
+        colab_buttons = [b for b in buttons if b.get("text") == "Colab"]
+        if colab_buttons:
+            colab_buttons[0]["url"] = button["url"]
+        else:
+            buttons.append(button)
 
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("gradflow_colab_branch", "gh-pages", "html")
     app.add_js_file(None, body=MATHJAX2_SHIM)
+    app.add_js_file(None, body=SLIDER_NAMES)
     app.connect("config-inited", _config_inited)
     app.connect("source-read", _source_read)
     app.connect("env-get-outdated", _outdated_docs)
@@ -320,4 +501,5 @@ def setup(app: Sphinx) -> dict:
     # the notebook download must be known in between.
     app.connect("html-page-context", _notebook_download, priority=500)
     app.connect("html-page-context", _page_polish, priority=900)
+    app.connect("build-finished", _graded_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -98,6 +99,54 @@ def serve(directory: Path) -> Iterator[str]:
 def screenshot_path(mode: str, page: str) -> Path:
     """Where the screenshot of `page` in `mode` goes (test-artifacts/screenshots/<mode>/<page>.png)."""
     return SCREENSHOTS / mode / (page.removesuffix(".html").replace("/", "__") + ".png")
+
+
+# --- Accessibility: axe-core (npm, in _assets/js) ---
+
+AXE = ROOT / "_assets" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_REPORTS = ROOT / "test-artifacts" / "axe"
+AXE_BLOCKING = ("serious", "critical")
+# (rule, CSS selector of the element) -> why it is left to the theme. Anything else serious or critical fails.
+AXE_THEME_LEVEL = {
+    ("label-content-name-mismatch", ".search-button__button"): (
+        "pydata-sphinx-theme's search button: aria-label 'Search' while its visible text adds the shortcut "
+        "'Ctrl+K' (WCAG 2.5.3; the name still starts with the visible word)"
+    ),
+    ("label-content-name-mismatch", ".theme-switch-button"): (
+        "pydata-sphinx-theme's colour-mode button: aria-label 'Color mode' while its content is icons and the "
+        "current mode's hidden text"
+    ),
+}
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160)}))}));
+}"""
+
+
+def axe_problems(page, mode: str, path: str) -> list[str]:
+    """Serious and critical axe-core violations on the open page, theme-level ones left out; the full report is
+    written to test-artifacts/axe/<mode>/<page>.json."""
+    if not AXE.is_file():
+        return ["axe-core is missing: run `make assets` (npm ci in _assets/js)"]
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(RUN_AXE)
+    report = AXE_REPORTS / mode / (path.removesuffix(".html").replace("/", "__") + ".json")
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(violations, indent=1) + "\n")
+
+    def theme_level(rule: str, target: str) -> bool:
+        return any(
+            rule == r and page.locator(target).first.evaluate(f"e => e.matches('{sel}')") for r, sel in AXE_THEME_LEVEL
+        )
+
+    return [
+        f"axe-core {v['id']} ({v['impact']}): {v['help']}: {n['target']} {n['html']}"
+        for v in violations
+        if v["impact"] in AXE_BLOCKING
+        for n in v["nodes"]
+        if not theme_level(v["id"], n["target"])
+    ]
 
 
 # --- In-page JavaScript (each returns JSON-able data) ---

@@ -3,8 +3,10 @@
 The site is served on 127.0.0.1 and every other request is blocked, so a page that needs the network fails.
 On every page of the table of contents (plus the index and search pages), in both themes: no console errors and no
 failed requests, math typeset, every image loaded and described, no output showing a traceback or an error, every
-widget rendered, and every static explorer's slider changes the frame it shows. A screenshot of each page in each
-mode is saved under test-artifacts/screenshots/. Search finds "sigmoid".
+widget rendered, every static explorer's slider changes the frame it shows, and axe-core (the accessibility engine)
+finds no serious or critical violation the project controls (theme-level ones: browser_helpers.AXE_THEME_LEVEL, each
+with its reason). A screenshot of each page in each mode is saved under test-artifacts/screenshots/. Search finds
+"sigmoid".
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from browser_helpers import (
+    AXE_THEME_LEVEL,
     CHROMIUM_ARGS,
     IMAGE_PROBLEMS,
     INSTALL_HINT,
@@ -24,6 +27,7 @@ from browser_helpers import (
     VISIBLE_FRAME,
     WAIT_MATHJAX,
     WIDGETS_RENDERED,
+    axe_problems,
     find_chromium,
     screenshot_path,
     serve,
@@ -143,6 +147,7 @@ def test_page(contexts, site: str, mode: str, path: str) -> None:
         shot = screenshot_path(mode, path)
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
+        problems += axe_problems(page, mode, path)
         moved, explorer_problems = _check_explorers(page)
         problems += explorer_problems
         if CHAPTER.match(path) and moved == 0:
@@ -178,3 +183,7 @@ def test_theme_switch_button_changes_mode(contexts, site: str) -> None:
     finally:
         page.close()
     assert {"light", "dark"} <= seen, f"the theme button only showed {seen}"
+
+
+def test_theme_level_accessibility_exceptions_say_why() -> None:
+    assert all(len(reason) > 40 for reason in AXE_THEME_LEVEL.values())

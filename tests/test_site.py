@@ -3,7 +3,8 @@
 Links and anchors resolve inside the site; third-party code is served from the site itself (no CDN); every image
 (explorer frames included) has a real alt text; no output shows a traceback or an error; each chapter's notebook is
 offered for download; the execution-status page names the versions the build used; launch and repository buttons
-follow the one `repository: url:` setting.
+follow the one `repository: url:` setting; the site ships a wheel of `gradflow`, and every notebook it offers (chapters
+and graded exercises) starts with the cell that installs it from there (`html: baseurl:`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import html.parser
 import importlib.util
 import json
 import re
+import zipfile
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -53,6 +55,8 @@ class _Page(html.parser.HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
+        if tag == "link" and a.get("rel") == "canonical":
+            return  # names the published address of the page (`html: baseurl:`); loads nothing
         if "id" in a:
             self.ids.add(a["id"])
         if tag == "a" and "name" in a:
@@ -104,10 +108,18 @@ def pages(html_dir: Path) -> dict[str, Path]:
     return {rel: html_dir / rel for rel in built_pages(html_dir)}
 
 
+def _config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def repository_url() -> str:
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    return ((config.get("repository") or {}).get("url") or "").strip()
+    return ((_config().get("repository") or {}).get("url") or "").strip()
+
+
+@pytest.fixture(scope="session")
+def site_url() -> str:
+    return ((_config().get("html") or {}).get("baseurl") or "").strip()
 
 
 def _chapters() -> list[str]:
@@ -251,11 +263,17 @@ def test_bibliography_has_entries(html_dir: Path) -> None:
 
 
 @pytest.mark.book
-def test_buttons_follow_repository_url(pages: dict[str, Path], repository_url: str) -> None:
-    """No URL: no launch or repository buttons (no placeholder links). With one: Binder and Colab on each chapter."""
+def test_buttons_follow_repository_url(pages: dict[str, Path], repository_url: str, site_url: str) -> None:
+    """No URL: no launch or repository buttons (no placeholder links). With one: Binder and Colab on each chapter.
+
+    A GitHub Pages site address (`html: baseurl:`) without `repository: url:` gives each chapter a Colab button."""
+    github = _load_extension().github_repository(repository_url, site_url)
     for rel, path in pages.items():
         text = path.read_text(encoding="utf-8")
-        if not repository_url:
+        if not repository_url and github and CHAPTER.match(rel):
+            hrefs = [url for tag, _, url in _parse(path).links if tag == "a"]
+            assert any(url.startswith("https://colab.research.google.com/github/") for url in hrefs), f"{rel}: no Colab"
+        elif not repository_url and not github:
             assert "launch-buttons" not in text, f"{rel}: launch buttons shown while repository.url is empty"
             assert "repository-button" not in text and "issues-button" not in text, (
                 f"{rel}: a repository button without a URL"
@@ -269,6 +287,36 @@ def test_buttons_follow_repository_url(pages: dict[str, Path], repository_url: s
             assert any(
                 url.startswith("https://colab.research.google.com/github/") and url.endswith(".ipynb") for url in hrefs
             ), f"{rel}: no Colab link to an .ipynb"
+
+
+@pytest.mark.book
+def test_the_site_ships_the_wheel(html_dir: Path) -> None:
+    wheel = html_dir / "_static" / "wheels" / _load_extension().wheel_name()
+    assert wheel.is_file(), f"the site has no wheel of gradflow at {wheel}"
+    _check_wheel(wheel)
+
+
+def _offered_notebooks(html_dir: Path) -> list[Path]:
+    chapters = [html_dir / "_sources" / f"{doc}.ipynb" for doc in _chapters()]
+    graded = sorted((html_dir / "_downloads").rglob("ch[0-9][0-9].ipynb"))
+    return chapters + graded
+
+
+@pytest.mark.book
+def test_every_offered_notebook_starts_with_the_install_cell(
+    html_dir: Path, repository_url: str, site_url: str
+) -> None:
+    ext = _load_extension()
+    expected = ext.install_cell(site_url, repository_url)["source"]
+    notebooks = _offered_notebooks(html_dir)
+    graded = [p for p in notebooks if "_downloads" in p.parts]
+    assert len(graded) == len(list((ROOT / "exercises" / "student").glob("ch*.ipynb"))), "a graded notebook is missing"
+    for path in notebooks:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        first = "".join(cells[0]["source"])
+        assert first == expected, f"{path.relative_to(html_dir)}: the first cell is not the install cell:\n{first}"
+        tagged = [c for c in cells if ext.INSTALL_CELL_ID in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, f"{path.relative_to(html_dir)}: {len(tagged)} install cells"
 
 
 # --- The extension's helpers (no build needed) ----------------------------------------------------------------------
@@ -304,13 +352,71 @@ def test_versions_table_names_the_course_stack() -> None:
         assert f"| {package} | {metadata.version(package)} |" in table, table
 
 
-def test_notebook_install_cell_is_valid_python() -> None:
-    cell = _load_extension().install_cell("https://github.com/org/gradflow")
-    assert cell["cell_type"] == "code" and "git+https://github.com/org/gradflow" in cell["source"]
+def _run_install_cell(cell: dict, installed: bool) -> list[tuple]:
+    """Run an install cell as a kernel would, with `gradflow` importable or not; returns the magics it ran."""
     calls = []
     namespace = {"get_ipython": lambda: type("IP", (), {"run_line_magic": lambda self, *a: calls.append(a)})()}
-    exec(compile(cell["source"].replace('"gradflow"', '"gradflow_not_installed_anywhere"'), "cell", "exec"), namespace)
-    assert calls and calls[0][0] == "pip", f"the cell should pip-install the library where it is missing: {calls}"
+    source = cell["source"] if installed else cell["source"].replace('"gradflow"', '"gradflow_not_installed_anywhere"')
+    exec(compile(source, "cell", "exec"), namespace)
+    return calls
+
+
+def test_install_cell_installs_the_sites_wheel_only_where_gradflow_is_missing() -> None:
+    ext = _load_extension()
+    cell = ext.install_cell("https://org.github.io/gradflow/", "https://github.com/org/gradflow")
+    wheel = f"https://org.github.io/gradflow/_static/wheels/gradflow-{ext.project_version()}-py3-none-any.whl"
+    assert cell["cell_type"] == "code" and wheel in cell["source"], cell["source"]
+    assert _run_install_cell(cell, installed=True) == [], "with gradflow importable the cell must do nothing"
+    calls = _run_install_cell(cell, installed=False)
+    assert calls and calls[0][0] == "pip" and wheel in calls[0][1], f"the cell should pip-install the wheel: {calls}"
+    assert len(cell["source"].splitlines()) <= 8, "the install cell should stay small"
+
+
+def test_install_cell_without_a_site_says_what_to_do() -> None:
+    ext = _load_extension()
+    git = ext.install_cell("", "https://github.com/org/gradflow")
+    assert "git+https://github.com/org/gradflow" in _run_install_cell(git, installed=False)[0][1]
+    cell = ext.install_cell("", "")
+    assert _run_install_cell(cell, installed=True) == []
+    with pytest.raises(ModuleNotFoundError, match=r"make lab") as raised:
+        _run_install_cell(cell, installed=False)
+    assert str(raised.value).count(". ") == 0 and str(raised.value).endswith("."), "one sentence"
+
+
+def test_install_cell_is_added_once() -> None:
+    ext = _load_extension()
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": "1"}]}
+    once = ext.with_install_cell(nb, ext.install_cell("https://a.example/", ""))
+    twice = ext.with_install_cell(once, ext.install_cell("https://b.example/", ""))
+    assert len(twice["cells"]) == 2 and "b.example" in twice["cells"][0]["source"]
+    old = ext.with_install_cell({**nb, "nbformat_minor": 4}, ext.install_cell("", ""))
+    assert "id" not in old["cells"][0], "cell ids are invalid before nbformat 4.5"
+
+
+def test_colab_needs_a_github_repository_or_a_github_pages_site() -> None:
+    ext = _load_extension()
+    assert ext.github_repository("", "https://org.github.io/gradflow/") == "https://github.com/org/gradflow"
+    assert ext.github_repository("https://github.com/a/b", "https://org.github.io/x/") == "https://github.com/a/b"
+    assert ext.github_repository("", "https://course.example.edu/gradflow/") == ""
+    assert ext.github_repository("", "") == ""
+
+
+def test_the_wheel_builds_and_holds_the_whole_library(tmp_path: Path) -> None:
+    ext = _load_extension()
+    wheel = ext.build_wheel(tmp_path)
+    assert wheel.name == ext.wheel_name()
+    _check_wheel(wheel)
+
+
+def _check_wheel(wheel: Path) -> None:
+    src = ROOT / "src" / "gradflow"
+    expected = {f"gradflow/{p.relative_to(src).as_posix()}" for p in src.rglob("*.py")}
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        metadata_file = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        meta = zf.read(metadata_file).decode()
+    assert not expected - names, f"the wheel lacks {sorted(expected - names)[:10]}"
+    assert "Requires-Dist: jax" in meta, "the wheel must declare gradflow's dependencies (pip installs them)"
 
 
 def test_a_change_to_the_sources_re_executes_every_notebook(tmp_path: Path) -> None:
@@ -332,3 +438,28 @@ def test_a_change_to_the_sources_re_executes_every_notebook(tmp_path: Path) -> N
     assert sorted(ext._outdated_docs(app, env, set(), set(), set())) == ["chapters/claims", "chapters/nb"], (
         "with the sources changed, every notebook must be re-read so that it re-executes with the new library"
     )
+
+
+def test_a_github_pages_address_gives_each_chapter_a_colab_button() -> None:
+    """With `html: baseurl:` on GitHub Pages and no `repository: url:`, the theme makes no launch menu: the extension
+    adds one holding Colab, pointed at the chapter's notebook published on the gh-pages branch."""
+    from types import SimpleNamespace
+
+    ext = _load_extension()
+    options = ext.repository_buttons({"repository_url": "", "launch_buttons": {}})
+    config = SimpleNamespace(
+        html_theme_options=options, html_baseurl="https://org.github.io/gradflow/", gradflow_colab_branch="gh-pages"
+    )
+    app = SimpleNamespace(config=config)
+    context = {"ipynb_source": "chapters/02_x.ipynb", "header_buttons": []}
+    ext._page_polish(app, "chapters/02_x", "page.html", context, None)
+    groups = [g for g in context["header_buttons"] if g.get("label") == "launch-buttons"]
+    assert len(groups) == 1 and [b["text"] for b in groups[0]["buttons"]] == ["Colab"]
+    assert groups[0]["buttons"][0]["url"] == (
+        "https://colab.research.google.com/github/org/gradflow/blob/gh-pages/_sources/chapters/02_x.ipynb"
+    )
+    plain = {"ipynb_source": "chapters/02_x.ipynb", "header_buttons": []}
+    ext._page_polish(
+        SimpleNamespace(config=SimpleNamespace(**{**vars(config), "html_baseurl": ""})), "p", "", plain, None
+    )
+    assert plain["header_buttons"] == [], "no address, no repository: no launch button"
