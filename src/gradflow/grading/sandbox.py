@@ -134,8 +134,9 @@ def command(
     args = ["bwrap", *_bwrap_args(sandbox.tmp_mb)]
     homes = private_homes()
     args += [a for home in homes for a in ("--tmpfs", str(home))]
+    covered = [*homes, Path("/tmp")]  # hidden by the tmpfs mounts above: show again what the worker needs in them
     args += [
-        a for p in needed_paths() if any(p.is_relative_to(h) for h in homes) for a in ("--ro-bind", str(p), str(p))
+        a for p in needed_paths() if any(p.is_relative_to(h) for h in covered) for a in ("--ro-bind", str(p), str(p))
     ]
     for folder in sandbox.hidden:
         if folder.is_dir() and not folder.resolve().is_relative_to("/tmp"):
@@ -157,7 +158,8 @@ def private_homes() -> list[Path]:
 
 
 def needed_paths() -> list[Path]:
-    """What the worker needs to run Python and import gradflow (not the current folder): shown inside a hidden home."""
+    """What the worker needs to run Python and import gradflow (not the current folder): shown again inside a hidden
+    home or under the private ``/tmp`` (a project cloned under /tmp, with its environment, still runs)."""
     here = Path.cwd().resolve()
     entries = [p for p in (sys.prefix, sys.base_prefix, _python_path(), *sys.path) if p]
     paths = sorted({Path(p).resolve() for p in entries} - {here} | {Path(_python_path())})
