@@ -79,3 +79,25 @@ def glued(book: Path) -> dict[str, dict[str, str]]:
         doc = path.relative_to(base).as_posix().removesuffix(".glue.json")
         found[doc] = {key: out["data"]["text/plain"] for key, out in json.loads(path.read_text()).items()}
     return found
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian chromium for the whole session (never a downloaded browser).
+
+    Shared by the site's and JupyterLab's browser tests: playwright's sync API runs one event loop per thread, so a
+    second `sync_playwright()` while this one is open fails ("using Playwright Sync API inside the asyncio loop").
+    """
+    from browser_helpers import CHROMIUM_ARGS, INSTALL_HINT, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("python playwright is missing: install the test extras (`make test` does)", pytrace=False)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

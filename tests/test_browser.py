@@ -19,16 +19,13 @@ import pytest
 
 from browser_helpers import (
     AXE_THEME_LEVEL,
-    CHROMIUM_ARGS,
     IMAGE_PROBLEMS,
-    INSTALL_HINT,
     MATH_PROBLEMS,
     OUTPUT_PROBLEMS,
     VISIBLE_FRAME,
     WAIT_MATHJAX,
     WIDGETS_RENDERED,
     axe_problems,
-    find_chromium,
     screenshot_path,
     serve,
     site_pages,
@@ -47,22 +44,6 @@ def site(html_dir: Path) -> Iterator[str]:
     """Base URL of the built site served on 127.0.0.1."""
     with serve(html_dir) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Debian chromium for the session (never a downloaded browser)."""
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("python playwright is missing: install the test extras (`make test` does)", pytrace=False)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")

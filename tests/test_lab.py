@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_helpers import CHROMIUM_ARGS, INSTALL_HINT, ROOT, find_chromium
+from browser_helpers import ROOT
 
 pytestmark = [pytest.mark.browser]
 
@@ -92,24 +92,18 @@ def lab(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def page(lab):
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.route(lambda url: not url.startswith(lab["url"]), lambda route: route.abort())
-        context.set_default_timeout(TIMEOUT_MS)
-        pg = context.new_page()
-        pg.errors = []
-        pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
-        pg.goto(f"{lab['url']}lab?token={TOKEN}")
-        pg.locator(".jp-DirListing-item").first.wait_for()
-        yield pg
-        browser.close()
+def page(lab, browser):
+    """A page of the session's chromium (conftest.browser) on this JupyterLab, every other request blocked."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route(lambda url: not url.startswith(lab["url"]), lambda route: route.abort())
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.goto(f"{lab['url']}lab?token={TOKEN}")
+    pg.locator(".jp-DirListing-item").first.wait_for()
+    yield pg
+    context.close()
 
 
 def _open_by_double_click(page, *names: str) -> None:
