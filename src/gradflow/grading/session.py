@@ -150,32 +150,28 @@ def _valid_problems(problems: Any, n_cells: int) -> list[dict[str, str]]:
     if not isinstance(problems, list) or len(problems) > n_cells:
         raise wire.WireError("problems must be a list with at most one entry per cell")
     for p in problems:
-        if not (
-            isinstance(p, dict)
-            and set(p) == {"step", "message"}
-            and isinstance(p["step"], str)
-            and STEP.fullmatch(p["step"])
-            and isinstance(p["message"], str)
-            and len(p["message"]) <= 1000
-        ):
+        if not _named_message(p, "step", STEP):
             raise wire.WireError("a problem must be {step, message} with short text")
     return problems
+
+
+def _named_message(record: Any, key: str, pattern: re.Pattern) -> bool:
+    """Whether ``record`` is exactly {key: a string matching ``pattern``, "message": a string of at most 1000}."""
+    return (
+        isinstance(record, dict)
+        and set(record) == {key, "message"}
+        and isinstance(record[key], str)
+        and pattern.fullmatch(record[key]) is not None
+        and isinstance(record["message"], str)
+        and len(record["message"]) <= 1000
+    )
 
 
 def _valid_answer(answer: Any) -> dict[str, Any]:
     if isinstance(answer, dict) and set(answer) == {"ok"} and isinstance(answer["ok"], dict):
         return answer
-    if isinstance(answer, dict) and set(answer) == {"error"}:
-        err = answer["error"]
-        if (
-            isinstance(err, dict)
-            and set(err) == {"type", "message"}
-            and isinstance(err["type"], str)
-            and ERROR_TYPE.fullmatch(err["type"])
-            and isinstance(err["message"], str)
-            and len(err["message"]) <= 1000
-        ):
-            return answer
+    if isinstance(answer, dict) and set(answer) == {"error"} and _named_message(answer["error"], "type", ERROR_TYPE):
+        return answer
     raise wire.WireError("an answer must be {ok: value} or {error: {type, message}}")
 
 
