@@ -24,7 +24,7 @@ MARK = "GRADFLOW-BENCH:"
 PROBE = f"""
 import itertools, json, random
 import jax
-from gradflow.widgets import LiveExplorer
+from gradflow.views.widgets import LiveExplorer
 
 _compiles = []
 jax.monitoring.register_event_duration_secs_listener(

@@ -11,7 +11,7 @@ import time
 import jax
 import jax.numpy as jnp
 
-from gradflow.networks import MLP, init_mlp, loss_fn
+from gradflow.models.mlp import MLP, init_mlp, loss_fn
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from common import Result, save, table

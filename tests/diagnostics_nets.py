@@ -2,7 +2,7 @@
 
 Each network is a list of dense layers (W: (n_in, n_out), b) plus an activation;
 ``build(style, net)`` returns ``(loss_fn, params)`` for ``diagnose``: plain nested
-dicts (as gradflow.networks makes), Flax linen (``{"params": {"Dense_0": {"kernel", "bias"}}}``
+dicts (as gradflow.models.mlp makes), Flax linen (``{"params": {"Dense_0": {"kernel", "bias"}}}``
 and ``model.apply``), a Flax nnx module (``nnx.Linear``) or an Equinox module (``eqx.nn.Linear``).
 The same weights go into every style, so the verdicts (and numbers) must agree.
 """

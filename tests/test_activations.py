@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import activations as act
+from gradflow.models import activations as act
 
 X = jnp.linspace(-8.0, 8.0, 2001)
 

@@ -8,10 +8,10 @@ import numpy as np
 import optax
 import pytest
 
-from gradflow import batchnorm as bn
-from gradflow.gradients import backprop_signal
-from gradflow.networks import MLP, apply, forward, init_mlp, init_state
-from gradflow.training import train
+from gradflow.measure.gradients import backprop_signal
+from gradflow.models import batchnorm as bn
+from gradflow.models.mlp import MLP, apply, forward, init_mlp, init_state
+from gradflow.training.loop import train
 
 KEY = jax.random.key(0)
 

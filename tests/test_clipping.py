@@ -1,4 +1,4 @@
-"""Tests of gradflow.clipping: the hand-written clip against optax, angles, the cliff, sgd_run."""
+"""Tests of gradflow.training.clipping: the hand-written clip against optax, angles, the cliff, sgd_run."""
 
 import jax
 import jax.numpy as jnp
@@ -6,8 +6,8 @@ import numpy as np
 import optax
 import pytest
 
-from gradflow import clipping
-from gradflow.networks import MLP, init_mlp
+from gradflow.models.mlp import MLP, init_mlp
+from gradflow.training import clipping
 
 
 def _tree(scale: float = 1.0):

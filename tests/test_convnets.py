@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import convnets
+from gradflow.models import conv as convnets
 
 KEY = jax.random.key(0)
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import descent
+from gradflow.training import descent
 
 MATRICES = [jnp.diag(jnp.array([1.0, 10.0])), jnp.array([[3.0, 1.0], [1.0, 2.0]]), jnp.diag(jnp.array([0.5, 2.0, 8.0]))]
 

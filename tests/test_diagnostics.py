@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from diagnostics_nets import STYLES, batch, build, dense_net
-from gradflow import networks, recurrent
 from gradflow.diagnostics import capture, diagnose
 from gradflow.diagnostics.models import mlp_loss, rnn_loss
+from gradflow.models import mlp as networks
+from gradflow.models import recurrent
 
 pytest.importorskip("flax")
 pytest.importorskip("equinox")
@@ -109,7 +110,7 @@ def _sequences(T=100, n=32):
 @pytest.mark.parametrize("style", STYLES)
 def test_rnn_vanishes_lstm_does_not(style):
     """Over 100 steps the tanh RNN's backprop signal vanishes; an LSTM with forget-gate bias 3 keeps it
-    (gradflow.recurrent's networks)."""
+    (gradflow.models.recurrent's networks)."""
     xs = _sequences()
     results = {}
     for kind in ("rnn", "lstm"):
@@ -137,7 +138,7 @@ def test_lstm_forget_bias_one_still_vanishes_over_100_steps_but_far_less():
 
 
 def test_plain_versus_residual_with_the_course_networks():
-    """gradflow.networks.MLP: a 20-layer plain sigmoid net vanishes; the residual version does not."""
+    """gradflow.models.mlp.MLP: a 20-layer plain sigmoid net vanishes; the residual version does not."""
     verdicts = {}
     for residual in (False, True):
         spec = networks.MLP(64, 32, 20, 10, "sigmoid", "xavier", residual=residual)
@@ -147,7 +148,7 @@ def test_plain_versus_residual_with_the_course_networks():
 
 
 def _restyle(style, loss, params):
-    """gradflow.recurrent's parameters in another container: linen-style dict, nnx module, Equinox module."""
+    """gradflow.models.recurrent's parameters in another container: linen-style dict, nnx module, Equinox module."""
     if style == "dict":
         return loss, params
     if style == "linen":

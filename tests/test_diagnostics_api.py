@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from diagnostics_nets import batch, build, dense_net
 from gradflow.diagnostics import Monitor, capture, diagnose, returned, tap
 from gradflow.diagnostics.models import mlp_loss
-from gradflow.gradients import backprop_signal, weight_gradient_norms
-from gradflow.networks import MLP, init_mlp, loss_fn
+from gradflow.measure.gradients import backprop_signal, weight_gradient_norms
+from gradflow.models.mlp import MLP, init_mlp, loss_fn
 
 XB = batch()
 SPEC = MLP(64, 32, 6, 10, activation="sigmoid", init="xavier")

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from gradflow import explorers
-from gradflow.widgets import LiveExplorer
+from gradflow.views import explorers
+from gradflow.views.widgets import LiveExplorer
 
 
 def test_descent_explorer_diverges_above_the_critical_rate_and_rejects_bad_quadratics(monkeypatch):

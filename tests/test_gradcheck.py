@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow.gradcheck import central_difference, cmp, relative_error
+from gradflow.measure.gradcheck import central_difference, cmp, relative_error
 
 
 def test_central_difference_of_a_known_gradient():

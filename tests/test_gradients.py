@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import gradients
-from gradflow.networks import MLP, forward, init_mlp, loss_fn
+from gradflow.measure import gradients
+from gradflow.models.mlp import MLP, forward, init_mlp, loss_fn
 
 KEY = jax.random.key(1)
 
@@ -70,7 +70,7 @@ def test_norm_does_not_underflow_in_float32():
 
 
 def test_backprop_signals_is_backprop_signal_per_seed():
-    from gradflow.networks import init_stack
+    from gradflow.models.mlp import init_stack
 
     spec = MLP(6, 8, 5, 3, activation="tanh", init="xavier", batch_norm=True)
     keys = jax.random.split(KEY, 3)
@@ -83,7 +83,7 @@ def test_backprop_signals_is_backprop_signal_per_seed():
 
 
 def test_signals_at_init_draws_with_the_keys_and_scale():
-    from gradflow.networks import init_stack
+    from gradflow.models.mlp import init_stack
 
     spec = MLP(6, 8, 4, 3, activation="tanh", init="normal")
     keys = jax.random.split(KEY, 2)
@@ -107,7 +107,7 @@ def test_norm_over_an_axis_and_non_finite_entries():
 
 def test_every_signal_measurement_survives_underflow():
     """A 50-layer sigmoid net: its input-side signal is far below 1e-19, where squares underflow in float32."""
-    from gradflow import propagation
+    from gradflow.measure import propagation
 
     spec = MLP(8, 16, 50, 3, activation="sigmoid", init="xavier")
     params = init_mlp(jax.random.key(0), spec)

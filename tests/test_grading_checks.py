@@ -11,11 +11,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import descent, smallnet
 from gradflow.grading import Checker
 from gradflow.grading.checker import GRADING_ENV
 from gradflow.grading.checks import Failed, Suite, array, number, run_test
 from gradflow.grading.suites import load_suite
+from gradflow.models import worked_example as smallnet
+from gradflow.training import descent
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = ROOT / "exercises" / "masters"
@@ -126,8 +127,8 @@ def test_hints_never_give_the_answer(chapter, question):
 
 def test_hidden_reference_values_match_a_fresh_computation():
     from gradflow import data
-    from gradflow.gradients import backprop_signal, weight_gradient_norms
-    from gradflow.networks import MLP, init_mlp
+    from gradflow.measure.gradients import backprop_signal, weight_gradient_norms
+    from gradflow.models.mlp import MLP, init_mlp
 
     digits = data.digits()
     xb, yb = digits.x_train[:128], digits.y_train[:128]

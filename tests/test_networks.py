@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow.initializers import INITIALIZERS, init_weight
-from gradflow.networks import MLP, accuracy, forward, init_mlp, loss_fn
+from gradflow.models.initializers import INITIALIZERS, init_weight
+from gradflow.models.mlp import MLP, accuracy, forward, init_mlp, loss_fn
 
 KEY = jax.random.key(0)
 
@@ -103,7 +103,7 @@ def test_every_initializer_name_works():
 
 
 def test_init_stack_stacks_one_draw_per_key():
-    from gradflow.networks import init_stack
+    from gradflow.models.mlp import init_stack
 
     spec = MLP(3, 4, 2, 2, batch_norm=True)
     keys = jax.random.split(KEY, 3)
@@ -115,7 +115,7 @@ def test_init_stack_stacks_one_draw_per_key():
 
 
 def test_stack_params_stacks_leaves_and_rejects_an_empty_list():
-    from gradflow.networks import stack_params
+    from gradflow.models.mlp import stack_params
 
     a, b = init_mlp(KEY, MLP(3, 4, 2, 2)), init_mlp(jax.random.key(1), MLP(3, 4, 2, 2))
     stacked = stack_params([a, b])
@@ -146,7 +146,7 @@ def test_init_weight_is_jax_nn_initializer_up_to_the_last_bit(shape):
 
 
 def test_variance_scaling_matches_jax_nn_for_conv_kernels():
-    from gradflow.initializers import variance_scaling
+    from gradflow.models.initializers import variance_scaling
 
     shape = (8, 3, 3, 3)  # (out, in, kh, kw): fan_in = 3 * 9
     ours = variance_scaling(KEY, shape, 2.0, "fan_in", "normal", in_axis=1, out_axis=0)

@@ -1,4 +1,4 @@
-"""gradflow.parallel.concurrently: same results as a loop, in key order, really in parallel; clear errors."""
+"""gradflow._fast.concurrently: same results as a loop, in key order, really in parallel; clear errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow.parallel import concurrently
+from gradflow._fast import concurrently
 
 
 def test_results_equal_a_loop_in_key_order():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradflow import plots
+from gradflow.views import plots
 
 
 def test_layer_norms_use_a_log_axis_and_label_it():

@@ -1,4 +1,4 @@
-"""Per-layer second moments and backprop signals over seeds (gradflow.propagation)."""
+"""Per-layer second moments and backprop signals over seeds (gradflow.measure.propagation)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import propagation as pr
-from gradflow.gradients import backprop_signal
-from gradflow.networks import MLP, forward, init_mlp, init_stack
+from gradflow.measure import propagation as pr
+from gradflow.measure.gradients import backprop_signal
+from gradflow.models.mlp import MLP, forward, init_mlp, init_stack
 
 KEY = jax.random.key(0)
 SPEC = MLP(16, 24, 6, 3, activation="relu", init="gaussian_fan_in")
@@ -99,7 +99,7 @@ def test_fraction_outside():
 
 
 def test_bad_input_raises():
-    with pytest.raises(TypeError, match="spec must be a gradflow.networks.MLP"):
+    with pytest.raises(TypeError, match="spec must be a gradflow.models.mlp.MLP"):
         pr.second_moments("relu", {}, X)
     with pytest.raises(TypeError, match="typed PRNG keys"):
         pr.over_seeds(SPEC, jnp.zeros((3, 2), jnp.uint32), X, Y)

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import recurrent as R
+from gradflow.models import recurrent as R
 
 KEY = jax.random.key(0)
 

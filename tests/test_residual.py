@@ -9,9 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import activations as act
-from gradflow.gradients import backprop_signal
-from gradflow.networks import MLP, forward, init_mlp
+from gradflow.measure.gradients import backprop_signal
+from gradflow.models import activations as act
+from gradflow.models.mlp import MLP, forward, init_mlp
 
 KEY = jax.random.key(0)
 

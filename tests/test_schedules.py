@@ -1,4 +1,4 @@
-"""Tests of gradflow.schedules (hand-written warmup-cosine against optax) and gradflow.optimizers."""
+"""Tests of gradflow.training.schedules (hand-written warmup-cosine against optax) and gradflow.training.optimizers."""
 
 import jax
 import jax.numpy as jnp
@@ -6,8 +6,8 @@ import numpy as np
 import optax
 import pytest
 
-from gradflow import clipping, optimizers, schedules
-from gradflow.networks import MLP, init_mlp
+from gradflow.models.mlp import MLP, init_mlp
+from gradflow.training import clipping, optimizers, schedules
 
 
 @pytest.mark.parametrize(

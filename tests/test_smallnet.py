@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import smallnet
-from gradflow.gradcheck import central_difference, relative_error
+from gradflow.measure.gradcheck import central_difference, relative_error
+from gradflow.models import worked_example as smallnet
 
 
 def _flat(g):

@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import sweeps
-from gradflow.gradients import backprop_signal
-from gradflow.networks import MLP, init_mlp
+from gradflow.measure import sweeps
+from gradflow.measure.gradients import backprop_signal
+from gradflow.models.mlp import MLP, init_mlp
 
 KEYS = jax.random.split(jax.random.key(0), 3)
 X = jax.random.normal(jax.random.key(1), (16, 8))

@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow import activations as act
-from gradflow import units
-from gradflow.networks import MLP, forward, init_mlp
+from gradflow.measure import units
+from gradflow.models import activations as act
+from gradflow.models.mlp import MLP, forward, init_mlp
 
 
 def test_dead_fraction_counts_units_zero_on_every_example():

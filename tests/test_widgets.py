@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 import pytest
 
-from gradflow import plots
-from gradflow.widgets import explorer, render_png
+from gradflow.views import plots
+from gradflow.views.widgets import explorer, render_png
 
 
 def _figure():

@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow import smallnet
 from gradflow.grading.checks import Suite, answer, close, expect, function, number, uses_none_of
+from gradflow.models import worked_example as smallnet
 
 suite = Suite(
     "ch02",

@@ -125,8 +125,8 @@ def q3_small(ns):
 @suite.test("q3", points=2, hidden=True)
 def q3_value(ns):
     """lecun_ratio is right (within 1%)"""
-    from gradflow import propagation
-    from gradflow.networks import MLP, init_mlp
+    from gradflow.measure import propagation
+    from gradflow.models.mlp import MLP, init_mlp
 
     spec = MLP(256, 256, 20, 10, activation="relu", init="lecun")
     x = jax.random.normal(jax.random.key(1), (32, 256))
@@ -155,8 +155,8 @@ def q4_number(ns):
 @suite.test("q4", points=1, hidden=True)
 def q4_value(ns):
     """tanh_he_ratio is right (within 5%)"""
-    from gradflow import propagation
-    from gradflow.networks import MLP, init_mlp
+    from gradflow.measure import propagation
+    from gradflow.models.mlp import MLP, init_mlp
 
     x = jax.random.normal(jax.random.key(1), (8, 256))
     y = jax.random.randint(jax.random.key(2), (8,), 0, 10)

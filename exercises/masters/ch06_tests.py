@@ -86,14 +86,14 @@ def q1_matches_equations(ns):
 
 @suite.test("q1", points=1, hidden=True)
 def q1_by_hand(ns):
-    """is a working normalization that does not call gradflow.batchnorm"""
+    """is a working normalization that does not call gradflow.models.batchnorm"""
     z = jax.random.normal(jax.random.key(4), (8, 3))
     _output(ns, z, jnp.ones(3), jnp.zeros(3))  # fails on a blank or broken function
     uses_none_of(
         ns,
         "batch_norm_train",
         {"bn_train", "batchnorm", "normalize", "bn"},
-        "Write the normalization yourself (mean, variance, scale, shift); do not call gradflow.batchnorm.",
+        "Write the normalization yourself (mean, variance, scale, shift); do not call gradflow.models.batchnorm.",
     )
 
 

@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow import recurrent as rec
 from gradflow.grading.checks import Suite, answer, close, expect, function, number
+from gradflow.models import recurrent as rec
 
 suite = Suite(
     "ch08",

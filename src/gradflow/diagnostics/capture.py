@@ -129,7 +129,7 @@ def tap(name: str, h: Array, kind: str | None = None, *, index: Array | int | No
 def probe(name: str, like: Array, kind: str | None = None, *, steps: bool = False) -> Array:
     """A zero array shaped like ``like``, or layer ``name``'s probe while diagnosing (see :func:`record`).
 
-    For models that take additive probes themselves (``gradflow.networks.forward(..., probes=...)``):
+    For models that take additive probes themselves (``gradflow.models.mlp.forward(..., probes=...)``):
     pass ``probe(name, h_like)`` in, then :func:`record` the activation the model returns.
     ``steps=True``: the leading axis of ``like`` is time (e.g. ``recurrent.run``'s probes
     (T, batch, hidden)), and the backprop signal is measured per step.

@@ -13,12 +13,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gradflow import units
 from gradflow._norm import norm
 from gradflow.diagnostics.capture import Capture, TapInfo, session
 from gradflow.diagnostics.report import LayerStats, Report, TapStats
 from gradflow.diagnostics.verdict import judge
-from gradflow.gradients import path_name
+from gradflow.measure import units
+from gradflow.measure.gradients import path_name
 
 Array = jax.Array
 SAMPLE = 2048
@@ -178,7 +178,7 @@ def _unit_stats(h: Array, kind: str | None) -> tuple[Array, Array]:
     """(dead fraction, saturated fraction) of activations h (batch, ..., units); NaN where not applicable.
 
     A unit is one index of the last axis (a channel of a convolution), so the batch and any
-    spatial axes are flattened into examples before :mod:`gradflow.units` measures them.
+    spatial axes are flattened into examples before :mod:`gradflow.measure.units` measures them.
     """
     nan = jnp.asarray(jnp.nan, jnp.float32)
     if h.ndim == 0 or kind not in ("relu", "sigmoid", "tanh"):

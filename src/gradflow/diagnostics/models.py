@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gradflow import networks, recurrent
 from gradflow.diagnostics.capture import probe, record
+from gradflow.models import mlp as networks
+from gradflow.models import recurrent
 
 Array = jax.Array
 _KINDS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
@@ -18,14 +19,14 @@ _KINDS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
 
 @lru_cache(maxsize=256)
 def mlp_loss(spec: networks.MLP, loss: str = "cross_entropy") -> Callable:
-    """``loss_fn(params, (x, y))`` of a :class:`gradflow.networks.MLP` (train mode), probing h_0 (input) .. h_depth.
+    """``loss_fn(params, (x, y))`` of a :class:`gradflow.models.mlp.MLP` (train mode), probing h_0 (input) .. h_depth.
 
     The layers are named ``h0`` .. ``h{depth}``; with ``activations=capture()``
-    their backprop signal equals :func:`gradflow.gradients.backprop_signal`.
+    their backprop signal equals :func:`gradflow.measure.gradients.backprop_signal`.
     Residual blocks' outputs (h + F(h)) have no activation kind (no dead/saturated fractions).
     """
     if not isinstance(spec, networks.MLP):
-        raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
+        raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
     kind = _KINDS.get(spec.activation)
 
     def fn(params, batch):
@@ -44,7 +45,7 @@ def mlp_loss(spec: networks.MLP, loss: str = "cross_entropy") -> Callable:
 
 @lru_cache(maxsize=64)
 def rnn_loss(kind: str) -> Callable:
-    """``loss_fn(params, (x, y))`` of :func:`gradflow.recurrent.sequence_loss`, probing h_t at every step ``h``.
+    """``loss_fn(params, (x, y))`` of :func:`gradflow.models.recurrent.sequence_loss`, probing h_t at every step ``h``.
 
     ``x`` is batch first, (batch, T, in_dim) (transposed to the module's time-first layout), ``y`` (batch, out_dim).
     The backprop signal is reported per step: ``h[0]`` .. ``h[T-1]``.

@@ -12,10 +12,11 @@ import numpy as np
 import optax
 from matplotlib.figure import Figure
 
-from gradflow import plots, seeds
+from gradflow import seeds
 from gradflow._checks import positive_int
 from gradflow._norm import norm
 from gradflow.diagnostics.core import _is_float_array, _split
+from gradflow.views import plots
 
 Array = jax.Array
 

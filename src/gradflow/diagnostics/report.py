@@ -10,7 +10,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
-from gradflow import plots
+from gradflow.views import plots
 
 if TYPE_CHECKING:
     from gradflow.diagnostics.verdict import Verdict

@@ -5,8 +5,8 @@ Generated from exercises/masters/ch02_tests.py by ``python -m gradflow.grading g
 
 import numpy as np
 
-from gradflow import smallnet
 from gradflow.grading.checks import Suite, answer, close, expect, function, number
+from gradflow.models import worked_example as smallnet
 
 suite = Suite(
     "ch02",

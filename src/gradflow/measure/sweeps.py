@@ -18,8 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow.gradients import backprop_signal
-from gradflow.networks import MLP, Params, init_stack
+from gradflow.measure.gradients import backprop_signal
+from gradflow.models.mlp import MLP, Params, init_stack
 
 Array = jax.Array
 
@@ -60,7 +60,7 @@ def sweep(measure: Callable[[Params], Any], spec: MLP, scales: Array, keys: Arra
     same numbers as calling ``init_mlp`` per pair, with one random draw per key.
     """
     if not isinstance(spec, MLP):
-        raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
+        raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
     if not callable(measure):
         raise TypeError(f"measure must be a function of the parameters; got {type(measure).__name__}")
     scales, keys = _check_scales(scales), _check_keys(keys)

@@ -3,7 +3,7 @@
 Per layer l = 0 (the input) .. depth, :func:`layer_stats` measures the
 activations' second moment E[h_l^2] (mean over the batch and the units) and
 the norm of the backprop signal ||dL/dh_l||, from one forward and one backward
-pass of :func:`gradflow.networks.forward`. :func:`over_seeds` does it for many
+pass of :func:`gradflow.models.mlp.forward`. :func:`over_seeds` does it for many
 PRNG keys and weight scales at once: the weights of each key are drawn once by
 ``networks.init_mlp`` and multiplied by each scale, and the keys are processed
 in fixed-size chunks by one compiled program vmapped over keys and scales.
@@ -19,16 +19,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradflow._checks import choice, finite_float, positive_int
-from gradflow._compile import FAST_COMPILE
+from gradflow._fast import FAST_COMPILE
 from gradflow._norm import norm
-from gradflow.networks import LOSSES, MLP, Params, _loss, forward, init_stack
+from gradflow.models.mlp import LOSSES, MLP, Params, _loss, forward, init_stack
 
 Array = jax.Array
 
 
 def _check_spec(spec: object) -> MLP:
     if not isinstance(spec, MLP):
-        raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
+        raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
     return spec
 
 

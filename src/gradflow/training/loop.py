@@ -2,7 +2,7 @@
 gradient norms and weight norms at every step.
 
 Nets with batch norm carry their running averages in a ``state`` pytree
-(:func:`gradflow.networks.init_state`), threaded through the scan beside the
+(:func:`gradflow.models.mlp.init_state`), threaded through the scan beside the
 parameters and returned when passed in."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import optax
 
 from gradflow import seeds
 from gradflow._checks import positive_int
-from gradflow._compile import FAST_COMPILE
+from gradflow._fast import FAST_COMPILE
 from gradflow._norm import norm
-from gradflow.networks import MLP, Params, State, init_state, loss_and_state
+from gradflow.models.mlp import MLP, Params, State, init_state, loss_and_state
 
 Array = jax.Array
 

@@ -1,6 +1,6 @@
 """The explorers of chapters 1 and 2, built once here so chapters and exercises share them.
 
-Each function returns the widget of :func:`gradflow.widgets.explorer` (live in a
+Each function returns the widget of :func:`gradflow.views.widgets.explorer` (live in a
 kernel, pre-rendered on the website). Later chapters may keep their explorer in
 the chapter when no exercise needs it.
 """
@@ -13,10 +13,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow import descent, plots
-from gradflow.gradients import backprop_signal
-from gradflow.networks import MLP, init_mlp
-from gradflow.widgets import explorer
+from gradflow.measure.gradients import backprop_signal
+from gradflow.models.mlp import MLP, init_mlp
+from gradflow.training import descent
+from gradflow.views import plots
+from gradflow.views.widgets import explorer
 
 Array = jax.Array
 

@@ -21,7 +21,7 @@ import optax
 from gradflow import seeds
 from gradflow._checks import finite_float, positive_int
 from gradflow._norm import norm
-from gradflow.networks import MLP, Params, loss_fn
+from gradflow.models.mlp import MLP, Params, loss_fn
 
 Array = jax.Array
 
@@ -110,7 +110,7 @@ def train_side_by_side(
     are drawn with replacement using ``key``; cross-entropy loss.
     """
     if not isinstance(spec, MLP):
-        raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
+        raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
     optimizers = tuple(optimizers)
     if not optimizers or not all(isinstance(o, optax.GradientTransformation) for o in optimizers):
         raise TypeError("optimizers must be a non-empty tuple of optax.GradientTransformation")

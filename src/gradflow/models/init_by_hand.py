@@ -14,7 +14,7 @@ name               Var(W)                                 distribution
 ``orthogonal``     1 / max(n_in, n_out)                   orthonormal columns (or rows)
 =================  =====================================  =======================
 
-The networks of the course use :mod:`gradflow.initializers` (on ``jax.nn``);
+The networks of the course use :mod:`gradflow.models.initializers` (on ``jax.nn``);
 ``jax.nn``'s ``lecun_normal``, ``glorot_normal`` and ``he_normal`` sample a
 *truncated* normal (cut at two standard deviations, then rescaled), so its
 samples differ from these plain Gaussians while the variances agree. The

@@ -25,7 +25,7 @@ import optax
 from gradflow import seeds
 from gradflow._checks import is_concrete, positive_int
 from gradflow._norm import norm
-from gradflow.networks import MLP, Params, loss_fn
+from gradflow.models.mlp import MLP, Params, loss_fn
 
 Array = jax.Array
 
@@ -149,7 +149,7 @@ def sgd_run(
     integer labels ``y`` (n,).
     """
     if not isinstance(spec, MLP):
-        raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
+        raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
     positive_int("batch_size", batch_size)
     lrs = jnp.asarray(lrs, jnp.float32)
     if lrs.ndim != 1 or lrs.shape[0] < 1:

@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow._compile import FAST_COMPILE
+from gradflow._fast import FAST_COMPILE
 from gradflow._norm import norm
-from gradflow.networks import MLP, Params, init_stack, loss_fn
+from gradflow.models.mlp import MLP, Params, init_stack, loss_fn
 
 Array = jax.Array
 

@@ -16,7 +16,7 @@ Two options compose with any activation and initializer (both off by default):
 * ``batch_norm=True``: each hidden layer normalizes its pre-activations over the
   batch, h_l = f(BN(h_{l-1} W_l + b_l)), with parameters ``"bn_01": {"gamma",
   "beta"}``, ... and running averages in a separate ``state`` pytree
-  (:func:`init_state`); see :mod:`gradflow.batchnorm`.
+  (:func:`init_state`); see :mod:`gradflow.models.batchnorm`.
 * ``residual=True``: hidden layers 2..depth become residual blocks,
   h_l = h_{l-1} + alpha * F(h_{l-1}) with F(h) = f(h) W_l + b_l (with batch
   norm, F(h) = BN(f(h) W_l + b_l)); layer 1 maps the input to the width as
@@ -35,10 +35,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gradflow import activations as act
-from gradflow import batchnorm as bnorm
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
-from gradflow.initializers import check_initializer, init_weight
+from gradflow.models import activations as act
+from gradflow.models import batchnorm as bnorm
+from gradflow.models.initializers import check_initializer, init_weight
 
 Array = jax.Array
 Params = dict[str, dict[str, Array]]
@@ -123,7 +123,7 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
     "beta": zeros}``; with ``spec.zero_branch`` the residual blocks' W start at zero.
     """
     if not isinstance(spec, MLP):
-        raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
+        raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
     if is_concrete(scale):
         finite_float("scale", scale, positive=True)
     keys = jax.random.split(key, spec.depth + 1)
@@ -195,7 +195,7 @@ State = dict[str, dict[str, Array]]
 def init_state(spec: MLP) -> State:
     """Batch-norm running averages ``{"bn_01": {"mean": (width,), "var": (width,)}, ...}``; ``{}`` without batch norm."""
     if not isinstance(spec, MLP):
-        raise TypeError(f"spec must be a gradflow.networks.MLP; got {type(spec).__name__}")
+        raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
     return {name: bnorm.init_bn_state(spec.width) for name in spec.bn_names}
 
 

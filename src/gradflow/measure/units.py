@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from gradflow import activations as act
 from gradflow._checks import choice, finite_float
+from gradflow.models import activations as act
 
 Array = jax.Array
 

@@ -18,11 +18,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gradflow import activations as act
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
 from gradflow._norm import norm
-from gradflow.initializers import init_weight, variance_scaling
-from gradflow.networks import host_keys
+from gradflow.models import activations as act
+from gradflow.models.initializers import init_weight, variance_scaling
+from gradflow.models.mlp import host_keys
 
 Array = jax.Array
 Params = dict[str, dict[str, Array]]
@@ -76,7 +76,7 @@ def as_images(x: Array, size: int = 8) -> Array:
 def init_convnet(key: Array, spec: ConvNet, scale: float | Array = 1.0) -> Params:
     """Draw parameters: kernels by ``spec.init`` times ``scale`` (may be traced), zero biases."""
     if not isinstance(spec, ConvNet):
-        raise TypeError(f"spec must be a gradflow.convnets.ConvNet; got {type(spec).__name__}")
+        raise TypeError(f"spec must be a gradflow.models.conv.ConvNet; got {type(spec).__name__}")
     if is_concrete(scale):
         finite_float("scale", scale, positive=True)
     factor, mode, distribution = CONV_INITS[spec.init]

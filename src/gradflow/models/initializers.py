@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from gradflow._checks import choice, is_concrete
-from gradflow._compile import FAST_COMPILE
+from gradflow._fast import FAST_COMPILE
 
 Array = jax.Array
 Initializer = Callable[[Array, tuple[int, ...], jnp.dtype], Array]
