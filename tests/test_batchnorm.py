@@ -10,8 +10,8 @@ import pytest
 
 from gradflow.measure.gradients import backprop_signal
 from gradflow.models import batchnorm as bn
-from gradflow.models.mlp import MLP, apply, forward, init_mlp, init_state
-from gradflow.training.loop import train
+from gradflow.models.mlp import MLP, forward, forward_with_state, init_mlp, init_state
+from gradflow.training.legacy import train
 
 KEY = jax.random.key(0)
 
@@ -93,7 +93,7 @@ def test_mlp_eval_mode_matches_train_mode_after_running_averages_settle():
     spec = MLP(6, 8, 3, 4, activation="relu", batch_norm=True)
     params, x = init_mlp(KEY, spec), jax.random.normal(KEY, (32, 6))
     state = init_state(spec)
-    step = jax.jit(lambda s: apply(spec, params, x, state=s)[2])
+    step = jax.jit(lambda s: forward_with_state(spec, params, x, state=s)[2])
     for _ in range(150):
         state = step(state)
     logits_eval = forward(spec, params, x, state=state, train=False)

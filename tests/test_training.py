@@ -10,7 +10,7 @@ import pytest
 
 from gradflow import data
 from gradflow.models.mlp import MLP, init_mlp, loss_fn
-from gradflow.training.loop import train
+from gradflow.training.legacy import train
 
 KEY = jax.random.key(0)
 
@@ -86,7 +86,7 @@ def test_record_false_keeps_the_same_loss_and_drops_the_rest():
     import optax
 
     from gradflow.models.mlp import MLP, init_mlp
-    from gradflow.training.loop import train
+    from gradflow.training.legacy import train
 
     spec = MLP(5, 8, 3, 3, activation="tanh", init="xavier")
     params = init_mlp(jax.random.key(0), spec)
@@ -102,7 +102,7 @@ def test_minibatches_are_drawn_without_replacement_from_the_step_keys():
     import jax
     import numpy as np
 
-    from gradflow.training.loop import _batch_indices
+    from gradflow.training.legacy import _batch_indices
 
     key = jax.random.key(3)
     idx = np.asarray(_batch_indices(key, 50, 4, 10))
@@ -113,7 +113,7 @@ def test_minibatches_are_drawn_without_replacement_from_the_step_keys():
 
 def test_losses_over_seeds_equals_training_each_seed_alone(small):
     from gradflow.models.mlp import init_stack
-    from gradflow.training.loop import losses_over_seeds
+    from gradflow.training.legacy import losses_over_seeds
 
     spec, _, x, y = small
     keys = jax.random.split(KEY, 3)

@@ -17,7 +17,11 @@ from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from gradflow._checks import positive_int
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gradflow._checks import is_concrete, positive_int
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
@@ -47,3 +51,23 @@ def concurrently(fn: Callable[[K], R], keys: Iterable[K], workers: int | None = 
 
 
 FAST_COMPILE = {"xla_backend_optimization_level": 0}
+
+
+def split_keys(key: jax.Array, n: int | None = None) -> list[jax.Array]:
+    """``list(jax.random.split(key, n))`` (or the keys of a 1-D key array when ``n`` is None), same keys.
+
+    Outside a trace, indexing a key array compiles once per length; splitting the raw key data
+    on the host does not.
+    """
+    keys = key if n is None else jax.random.split(key, n)
+    if not is_concrete(keys):
+        return list(keys)
+    impl = jax.random.key_impl(keys)
+    return [jax.random.wrap_key_data(row, impl=impl) for row in np.asarray(jax.random.key_data(keys))]
+
+
+def stack_params(draws: list) -> object:
+    """Stack same-shaped pytrees along a new leading axis (for ``vmap``); on the host, where nothing compiles."""
+    if not draws:
+        raise ValueError("draws must hold at least one parameter pytree")
+    return jax.tree.map(lambda *leaves: jnp.asarray(np.stack(leaves)), *draws)

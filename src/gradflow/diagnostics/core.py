@@ -18,7 +18,7 @@ from gradflow.diagnostics.capture import Capture, TapInfo, session
 from gradflow.diagnostics.report import LayerStats, Report, TapStats
 from gradflow.diagnostics.verdict import judge
 from gradflow.measure import units
-from gradflow.measure.gradients import path_name
+from gradflow.measure.probes import path_name
 
 Array = jax.Array
 SAMPLE = 2048

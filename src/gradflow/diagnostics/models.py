@@ -33,7 +33,7 @@ def mlp_loss(spec: networks.MLP, loss: str = "cross_entropy") -> Callable:
         x, y = batch
         kinds = [None] + [None if spec.residual and i > 1 else kind for i in range(1, spec.depth + 1)]
         probes = [probe(f"h{i}", jnp.zeros((x.shape[0], n), x.dtype), kinds[i]) for i, n in enumerate(spec.sizes[:-1])]
-        logits, hs, _ = networks.apply(spec, params, x, probes=probes)
+        logits, hs, _ = networks.forward_with_state(spec, params, x, probes=probes)
         for i, h in enumerate(hs):
             record(f"h{i}", h)
         if loss == "mse":

@@ -16,27 +16,10 @@ import numpy as np
 
 from gradflow._fast import FAST_COMPILE
 from gradflow._norm import norm
+from gradflow.measure.probes import named_leaves, path_name  # noqa: F401 (moved)
 from gradflow.models.mlp import MLP, Params, init_stack, loss_fn
 
 Array = jax.Array
-
-
-def path_name(path: tuple) -> str:
-    """A readable name for a pytree path, e.g. ``dense_01/W`` or ``0/kernel``."""
-    parts = []
-    for entry in path:
-        for attr in ("key", "idx", "name"):
-            if hasattr(entry, attr):
-                parts.append(str(getattr(entry, attr)))
-                break
-        else:
-            parts.append(str(entry))
-    return "/".join(parts)
-
-
-def named_leaves(tree) -> dict[str, Array]:
-    """Flatten a pytree into {path name: array leaf}, in pytree order."""
-    return {path_name(p): leaf for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
 @partial(jax.jit, static_argnames=("spec", "loss"))

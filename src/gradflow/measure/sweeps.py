@@ -1,12 +1,11 @@
-"""Sweeps over weight scales and seeds, by ``vmap`` (one compiled program, no Python loop).
+"""Measurements of freshly drawn networks over seeds and weight scales, and what to read off them.
 
-:func:`sweep` runs any measurement of freshly initialized networks over a grid of
-init scales x PRNG keys: ``measure(params)`` is called on ``init_mlp(key, spec, scale)``
-for every pair, so any builder option (activation, initializer, depth) composes with
-any measurement. :func:`signal_vs_depth` is the common case: the backprop signal
-||dL/dh_l|| per layer. :func:`log_gain_per_layer` fits log10 of the signal against the layer
-index, and :func:`critical_scale` finds where that log gain crosses zero:
-the weight scale at which the backprop signal neither vanishes nor explodes.
+:func:`over_seeds` calls ``measure(params)`` on ``model.init_params(key, scale)`` for every
+key (and scale), one compiled program vmapped over both: results have the seeds axis first,
+then the scales. Any measurement of :mod:`gradflow.measure.probes` composes with any model.
+:func:`log_gain_per_layer` fits log10 of a per-layer signal against the layer index, and
+:func:`critical_scale` finds where that log gain crosses zero: the weight scale at which the
+backprop signal neither vanishes nor explodes.
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow.measure.gradients import backprop_signal
-from gradflow.models.mlp import MLP, Params, init_stack
+from gradflow._checks import positive_int
+from gradflow._fast import FAST_COMPILE, split_keys, stack_params
+from gradflow.measure.probes import Model, _check_model
 
 Array = jax.Array
 
@@ -44,42 +44,30 @@ def _check_keys(keys: object) -> Array:
     return keys
 
 
-def _scaled(params: Params, scale: Array) -> Params:
-    """``params`` with every weight matrix times ``scale``; biases and batch-norm parameters unchanged."""
-    return {name: {**layer, "W": layer["W"] * scale} if "W" in layer else layer for name, layer in params.items()}
+def over_seeds(
+    measure: Callable[[Any], Any], model: Model, keys: Array, scales: Array | None = None, chunk: int | None = None
+) -> Any:
+    """``measure(model.init_params(key, scale))`` for every key of ``keys`` (K,) and scale of ``scales`` (S,).
 
-
-def sweep(measure: Callable[[Params], Any], spec: MLP, scales: Array, keys: Array) -> Any:
-    """``measure(init_mlp(key, spec, scale))`` for every scale and key, vmapped.
-
-    ``scales``: (S,) weight scales (they multiply the initializer's standard deviation);
-    ``keys``: (K,) typed PRNG keys. Returns ``measure``'s pytree with two leading axes (S, K).
-
-    ``init_mlp`` is linear in ``scale`` (weights times scale, zero biases), so the
-    weights are drawn once per key at scale 1 and multiplied by each scale: the
-    same numbers as calling ``init_mlp`` per pair, with one random draw per key.
+    Returns ``measure``'s pytree with leading axes (K, S), or (K,) without ``scales``. Each key's
+    parameters are drawn once at scale 1 and rescaled by ``model.with_scale`` (the same numbers as
+    drawing at each scale). ``chunk`` keys at a time bound the memory (default: all at once).
     """
-    if not isinstance(spec, MLP):
-        raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
+    model = _check_model(model)
     if not callable(measure):
         raise TypeError(f"measure must be a function of the parameters; got {type(measure).__name__}")
-    scales, keys = _check_scales(scales), _check_keys(keys)
-    unit = init_stack(keys, spec)  # drawn once per key at scale 1
-
-    def one(scale: Array, params: Params) -> Any:
-        return measure(_scaled(params, scale))
-
-    over_keys = jax.vmap(one, in_axes=(None, 0))
-    return jax.jit(jax.vmap(over_keys, in_axes=(0, None)))(scales, unit)
-
-
-def signal_vs_depth(spec: MLP, scales: Array, keys: Array, x: Array, y: Array, loss: str = "cross_entropy") -> Array:
-    """Backprop signal norms ||dL/dh_l|| at initialization, shape (S, K, depth + 1).
-
-    Index [i, j, l] is layer l (0 = input) of the network drawn with ``scales[i]``
-    and ``keys[j]``, on the batch ``x`` (batch, in_dim) with labels/targets ``y``.
-    """
-    return sweep(lambda p: backprop_signal(spec, p, x, y, loss), spec, scales, keys)
+    keys = _check_keys(keys)
+    chunk = keys.shape[0] if chunk is None else min(positive_int("chunk", chunk), keys.shape[0])
+    if scales is None:
+        one = measure
+    else:
+        scales = _check_scales(scales)
+        one = lambda params: jax.vmap(lambda s: measure(model.with_scale(params, s)))(scales)
+    run = jax.jit(jax.vmap(one), compiler_options=FAST_COMPILE)  # runs once: compile fast
+    drawn = [model.init_params(k) for k in split_keys(keys)]
+    drawn += drawn[: -len(drawn) % chunk]  # pad the last chunk: every chunk has one shape, one compilation
+    parts = [run(stack_params(drawn[i : i + chunk])) for i in range(0, len(drawn), chunk)]
+    return jax.tree.map(lambda *a: jnp.concatenate(a)[: keys.shape[0]], *parts)
 
 
 def log_gain_per_layer(values: Array, first: int = 0, last: int | None = None) -> Array:

@@ -19,10 +19,10 @@ import jax.numpy as jnp
 import optax
 
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
+from gradflow._fast import split_keys
 from gradflow._norm import norm
 from gradflow.models import activations as act
 from gradflow.models.initializers import init_weight, variance_scaling
-from gradflow.models.mlp import host_keys
 
 Array = jax.Array
 Params = dict[str, dict[str, Array]]
@@ -65,6 +65,23 @@ class ConvNet:
         """Convolution layers in order, then ``"output"``."""
         return (*(f"conv_{i:02d}" for i in range(1, self.depth + 1)), "output")
 
+    # The model interface shared by MLP, ConvNet and RNN (see gradflow.models).
+    def init_params(self, key: Array, scale: float | Array = 1.0) -> Params:
+        """:func:`init_convnet` of this spec."""
+        return init_convnet(key, self, scale)
+
+    def apply(self, params: Params, x: Array, probes: list[Array] | None = None) -> tuple[Array, list[Array]]:
+        """(logits (batch, out_dim), feature maps [h_0 = x, ..., h_depth]) with probes added to h_l."""
+        return forward(self, params, x, probes=probes, return_activations=True)
+
+    def loss_of(self, output: Array, y: Array) -> Array:
+        """Mean softmax cross-entropy of the logits ``output`` on integer labels ``y`` (batch,)."""
+        return optax.softmax_cross_entropy_with_integer_labels(output, y).mean()
+
+    def with_scale(self, params: Params, scale: float | Array) -> Params:
+        """``params`` drawn at scale 1 turned into what ``init_params(key, scale)`` gives: every kernel and W times ``scale``."""
+        return {n: {**layer, "W": layer["W"] * scale} for n, layer in params.items()}
+
 
 def as_images(x: Array, size: int = 8) -> Array:
     """Flat images (batch, size*size) as NCHW (batch, 1, size, size)."""
@@ -80,9 +97,7 @@ def init_convnet(key: Array, spec: ConvNet, scale: float | Array = 1.0) -> Param
     if is_concrete(scale):
         finite_float("scale", scale, positive=True)
     factor, mode, distribution = CONV_INITS[spec.init]
-    keys = jax.random.split(key, spec.depth + 1)
-    if is_concrete(key):
-        keys = host_keys(keys)  # indexing a key array eagerly compiles per length
+    keys = split_keys(key, spec.depth + 1)
     params: Params = {}
     c_in = spec.in_channels
     for k, name in zip(keys[:-1], spec.layer_names[:-1], strict=True):

@@ -28,14 +28,15 @@ Two options compose with any activation and initializer (both off by default):
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
+from gradflow._fast import split_keys, stack_params
 from gradflow.models import activations as act
 from gradflow.models import batchnorm as bnorm
 from gradflow.models.initializers import check_initializer, init_weight
@@ -66,6 +67,7 @@ class MLP:
     residual: bool = False
     branch_scale: float | str = 1.0
     zero_branch: bool = False
+    loss: str = "cross_entropy"
 
     def __post_init__(self) -> None:
         positive_int("in_dim", self.in_dim)
@@ -83,6 +85,7 @@ class MLP:
             finite_float("branch_scale", self.branch_scale, positive=True, allow_zero=False)
         if not self.residual and (self.zero_branch or self.branch_scale != 1.0):
             raise ValueError("branch_scale and zero_branch only apply to residual nets; pass residual=True")
+        choice("loss", self.loss, LOSSES)
         if self.residual and self.depth < 2:
             raise ValueError(f"a residual MLP needs depth >= 2 (layer 1 maps in_dim to width); got depth {self.depth}")
 
@@ -113,6 +116,29 @@ class MLP:
         """Layer widths from input to output: (in_dim, width, ..., width, out_dim)."""
         return (self.in_dim,) + (self.width,) * self.depth + (self.out_dim,)
 
+    # The model interface shared by MLP, ConvNet and RNN (see gradflow.models): what gradflow.measure uses.
+    def init_params(self, key: Array, scale: float | Array = 1.0) -> Params:
+        """:func:`init_mlp` of this spec."""
+        return init_mlp(key, self, scale)
+
+    def apply(self, params: Params, x: Array, probes: list[Array] | None = None) -> tuple[Array, list[Array]]:
+        """(logits (batch, out_dim), [h_0, ..., h_depth]), probes added to h_l (batch norm in train mode)."""
+        logits, hs, _ = forward_with_state(self, params, x, probes=probes)
+        return logits, hs
+
+    def loss_of(self, output: Array, y: Array) -> Array:
+        """The spec's loss (``self.loss``) of the logits ``output`` against ``y``, mean over the batch."""
+        return _loss(output, output, y, self.loss)
+
+    def with_scale(self, params: Params, scale: float | Array) -> Params:
+        """``params`` drawn at scale 1 turned into what ``init_params(key, scale)`` gives: every W times ``scale``.
+
+        Biases are zero and batch-norm parameters are not drawn, so they stay as they are.
+        """
+        return {
+            n: {**layer, "W": layer["W"] * scale} if n in self.layer_names else layer for n, layer in params.items()
+        }
+
 
 def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
     """Draw parameters for ``spec``: weights by ``spec.init`` times ``scale``, zero biases.
@@ -126,21 +152,9 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
         raise TypeError(f"spec must be a gradflow.models.mlp.MLP; got {type(spec).__name__}")
     if is_concrete(scale):
         finite_float("scale", scale, positive=True)
-    keys = jax.random.split(key, spec.depth + 1)
-    draw = lambda k, n_in, n_out: init_weight(k, (n_in, n_out), spec.init, scale)
-    eager = is_concrete(key) and is_concrete(scale)
-    if eager:
-        # Outside a trace each jnp operation compiles once per new shape (0.05-0.3 s on CPU),
-        # so keys are indexed on the host and only the draws compile: once per weight shape,
-        # reused for every depth (a vmapped draw would compile again for each depth).
-        keys = host_keys(keys)
-    weights = [draw(keys[0], spec.in_dim, spec.width)]
-    if spec.depth > 1 and eager:
-        weights += [draw(k, spec.width, spec.width) for k in keys[1:-1]]
-    elif spec.depth > 1:
-        # Under jit/vmap, one vmapped call: bitwise the same values, far fewer operations to compile.
-        weights += list(jax.vmap(lambda k: draw(k, spec.width, spec.width))(keys[1:-1]))
-    weights.append(draw(keys[-1], spec.width, spec.out_dim))
+    keys = split_keys(key, spec.depth + 1)
+    shapes = list(itertools.pairwise(spec.sizes))
+    weights = [init_weight(k, shape, spec.init, scale) for k, shape in zip(keys, shapes, strict=True)]
     params: Params = {}
     for w, name in zip(weights, spec.layer_names, strict=True):
         params[name] = {"W": w, "b": _zeros(w.shape[1])}
@@ -156,37 +170,16 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
 
 
 def _zeros(*shape: int) -> Array:
-    return jnp.asarray(np.zeros(shape, np.float32))  # made on the host: nothing to compile
-
-
-def host_keys(keys: Array) -> list[Array]:
-    """The keys of a 1-D key array as a list, split on the host (indexing it eagerly compiles per length)."""
-    impl = jax.random.key_impl(keys)
-    return [jax.random.wrap_key_data(row, impl=impl) for row in np.asarray(jax.random.key_data(keys))]
+    return jnp.zeros(shape, jnp.float32)
 
 
 def init_stack(keys: Array, spec: MLP, scale: float = 1.0) -> Params:
-    """Parameters for each key in ``keys`` (n,), stacked along a new leading axis of size n.
-
-    Feed the result to ``jax.vmap`` to run one experiment over several seeds.
-    The draws happen one key at a time outside ``jit``: compiling a ``vmap`` of
-    the initializers (truncated normals, one per layer) costs far more than drawing.
-    """
+    """Parameters for each key in ``keys`` (n,), stacked along a new leading axis of size n (for ``jax.vmap``)."""
     if getattr(keys, "ndim", None) != 1:
         raise ValueError(
             f"keys must be a 1-D array of PRNG keys (jax.random.split); got {getattr(keys, 'shape', keys)!r}"
         )
-    return stack_params([init_mlp(k, spec, scale) for k in host_keys(keys)])
-
-
-def stack_params(draws: list[Params]) -> Params:
-    """Stack same-shaped parameter pytrees along a new leading axis (for ``vmap``).
-
-    Stacked on the host: ``jnp.stack`` run eagerly would compile once per leaf shape.
-    """
-    if not draws:
-        raise ValueError("draws must hold at least one parameter pytree")
-    return jax.tree.map(lambda *leaves: jnp.asarray(np.stack(leaves)), *draws)
+    return stack_params([init_mlp(k, spec, scale) for k in split_keys(keys)])
 
 
 State = dict[str, dict[str, Array]]
@@ -204,7 +197,7 @@ def _check_input(spec: MLP, x: Array) -> None:
         raise ValueError(f"x must have shape (batch, {spec.in_dim}); got {getattr(x, 'shape', type(x).__name__)}")
 
 
-def apply(
+def forward_with_state(
     spec: MLP,
     params: Params,
     x: Array,
@@ -228,51 +221,24 @@ def apply(
     elif spec.batch_norm and set(state) != set(spec.bn_names):
         raise ValueError(f"state must have the keys {list(spec.bn_names)}; got {sorted(state)}")
     f = act.get(spec.activation)
-    gain = spec.branch_gain if spec.residual else 1.0
-
-    def layer(h, w, b, bn, bn_state, residual: bool):
-        """One hidden layer (or residual block); returns h_l and the layer's new BN state."""
-        u = (f(h) if residual else h) @ w + b
+    alpha = spec.branch_gain
+    new_state: State = {}
+    h = x if probes is None else x + probes[0]
+    hs = [h]
+    for i, name in enumerate(spec.layer_names[:-1], start=1):
+        layer = params[name]
+        block = spec.residual and i > 1  # layer 1 maps in_dim to the width
+        u = (f(h) if block else h) @ layer["W"] + layer["b"]
         if spec.batch_norm:
+            bn = spec.bn_names[i - 1]
             if train:
-                u, bn_state = bnorm.bn_train(u, bn, bn_state, momentum)
+                u, new_state[bn] = bnorm.bn_train(u, params[bn], state[bn], momentum)
             else:
-                u = bnorm.bn_eval(u, bn, bn_state)
-        return (h + gain * u if residual else f(u)), bn_state
-
-    def bn_of(i: int) -> tuple[dict, dict]:
-        name = spec.bn_names[i - 1] if spec.batch_norm else None
-        return (params[name], state[name]) if name else ({}, {})
-
-    # Layer 1 maps in_dim to the width. Layers 2..depth share one shape: they run as one
-    # lax.scan over their stacked parameters, so the layer is traced once however deep the
-    # net (tracing dominated for deep nets); unroll=True keeps XLA's code as fast as a loop's.
-    h0 = x if probes is None else x + probes[0]
-    first = params[spec.layer_names[0]]
-    h, bn_state = layer(h0, first["W"], first["b"], *bn_of(1), residual=False)
-    if probes is not None:
-        h = h + probes[1]
-    hs, bn_states = [h0, h], [bn_state]
-    if spec.depth > 1:
-        rest = range(2, spec.depth + 1)
-        stack = lambda trees: jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
-        xs = {
-            "p": stack([params[spec.layer_names[i - 1]] for i in rest]),
-            "bn": stack([bn_of(i) for i in rest]),
-            "probe": jnp.stack(probes[2:]) if probes is not None else None,
-        }
-
-        def step(h, xs):
-            (bn, bn_state), p = xs["bn"], xs["p"]
-            h, bn_state = layer(h, p["W"], p["b"], bn, bn_state, spec.residual)
-            if xs["probe"] is not None:
-                h = h + xs["probe"]
-            return h, (h, bn_state)
-
-        h, (h_rest, state_rest) = jax.lax.scan(step, h, xs, unroll=True)
-        hs += list(h_rest)
-        bn_states += [jax.tree.map(lambda leaf, j=j: leaf[j], state_rest) for j in range(len(rest))]
-    new_state: State = dict(zip(spec.bn_names, bn_states, strict=False)) if spec.batch_norm else {}
+                u = bnorm.bn_eval(u, params[bn], state[bn])
+        h = h + alpha * u if block else f(u)
+        if probes is not None:
+            h = h + probes[i]
+        hs.append(h)
     out = params["output"]
     logits = h @ out["W"] + out["b"]
     return logits, hs, (new_state if train else state)
@@ -294,7 +260,7 @@ def forward(
     With batch norm, train mode (the default) uses batch statistics; pass
     ``state`` and ``train=False`` for eval mode (see :func:`apply`).
     """
-    logits, hs, _ = apply(spec, params, x, state=state, train=train, probes=probes)
+    logits, hs, _ = forward_with_state(spec, params, x, state=state, train=train, probes=probes)
     return (logits, hs) if return_activations else logits
 
 
@@ -322,7 +288,7 @@ def loss_and_state(
 ) -> tuple[Array, State]:
     """(mean loss, new batch-norm state) in train mode; differentiate with ``has_aux=True``."""
     choice("loss", loss, LOSSES)
-    logits, _, new_state = apply(spec, params, x, state=state, train=True, probes=probes)
+    logits, _, new_state = forward_with_state(spec, params, x, state=state, train=True, probes=probes)
     return _loss(logits, x, y, loss), new_state
 
 

@@ -21,6 +21,7 @@ respect to them is the backprop signal dL/dh_t (:func:`hidden_signal`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
@@ -43,6 +44,54 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 def _check_kind(kind: object) -> str:
     return choice("kind", kind, KINDS)
+
+
+@dataclass(frozen=True)
+class RNN:
+    """A one-layer recurrent network with a linear readout: the model interface of ``gradflow.models``.
+
+    ``kind`` is "rnn", "lstm" or "gru"; the scales and forget bias are those of :func:`init_rnn`.
+    Its hidden states are h_1..h_T, one array (T, batch, hidden); its loss is the mean squared error.
+    """
+
+    kind: str
+    in_dim: int
+    hidden: int
+    out_dim: int = 1
+    recurrent_scale: float = 1.0
+    input_scale: float = 1.0
+    forget_bias: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_kind(self.kind)
+        for name in ("in_dim", "hidden", "out_dim"):
+            positive_int(name, getattr(self, name))
+
+    def init_params(self, key: Array, scale: float = 1.0) -> Params:
+        """:func:`init_rnn` with sigma_max(W_h blocks) = ``recurrent_scale * scale``."""
+        return init_rnn(
+            key,
+            self.kind,
+            self.in_dim,
+            self.hidden,
+            self.out_dim,
+            recurrent_scale=self.recurrent_scale * scale,
+            input_scale=self.input_scale,
+            forget_bias=self.forget_bias,
+        )
+
+    def apply(self, params: Params, xs: Array, probes: Array | None = None) -> tuple[Array, Array]:
+        """(readout (batch, out_dim), hidden states (T, batch, hidden)) on ``xs`` (T, batch, in_dim)."""
+        hs = run(self.kind, params, xs, probes)
+        return hs[-1] @ params["out"]["W"] + params["out"]["b"], hs
+
+    def loss_of(self, output: Array, y: Array) -> Array:
+        """Mean squared error of the readout against targets ``y`` (batch, out_dim)."""
+        return jnp.mean((output - y) ** 2)
+
+    def with_scale(self, params: Params, scale: float | Array) -> Params:
+        """``params`` drawn at scale 1 turned into what ``init_params(key, scale)`` gives: W_h times ``scale``."""
+        return scale_recurrent(params, scale)
 
 
 def _orthogonal(z: np.ndarray) -> np.ndarray:

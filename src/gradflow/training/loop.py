@@ -1,151 +1,185 @@
-"""A jitted training loop over ``lax.scan`` that records the loss, per-layer
-gradient norms and weight norms at every step.
+"""The course's one training loop: any loss, any optax optimizer, the records you ask for.
 
-Nets with batch norm carry their running averages in a ``state`` pytree
-(:func:`gradflow.models.mlp.init_state`), threaded through the scan beside the
-parameters and returned when passed in."""
+``train(loss, params, optimizer, batches, record=...)`` runs one optax update per batch
+(``lax.scan`` over the steps, compiled once) and returns the final parameters and a
+history: a dict of arrays with one row per step. Clipping, momentum, Adam and learning-rate
+schedules are optax transformations the caller builds and passes in, e.g.
+``optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(optax.cosine_decay_schedule(0.1, 500)))``.
+
+``batches`` is either a :class:`Batches` (a data set and the rows of each step, from
+:func:`minibatches` or :func:`full_batch`) or any pytree whose leaves have a leading axis of
+steps (one batch per step, e.g. freshly drawn sequences).
+
+Records (``record=``): names from :data:`RECORDS`, or a dict ``{name: fn(step)}`` of your own,
+where ``step`` is a :class:`Step`. Per-layer records list the weight matrices of the
+parameters (leaves with two or more axes, in pytree order: ``measure.weight_leaves``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from gradflow import seeds
 from gradflow._checks import positive_int
-from gradflow._fast import FAST_COMPILE
 from gradflow._norm import norm
-from gradflow.models.mlp import MLP, Params, State, init_state, loss_and_state
+from gradflow.measure.probes import weight_leaves, weight_norms
 
 Array = jax.Array
 
 
-class History(NamedTuple):
-    """Per-step records of a training run (steps = number of updates).
+class Batches(NamedTuple):
+    """A data set and the rows each step trains on.
 
-    loss: (steps,) training loss before each update;
-    grad_norms: (steps, depth + 1) ||dL/dW_l|| per dense layer;
-    weight_norms: (steps, depth + 1) ||W_l|| per dense layer, before each update;
-    update_ratios: (steps, depth + 1) ||Delta W_l|| / ||W_l|| of each update;
-    weight_change: (steps, depth + 1) ||W_l(t) - W_l(0)|| / ||W_l(0)||, before each update.
+    data: pytree of arrays with n rows each, e.g. ``(x (n, in_dim), y (n,))``;
+    index: (steps, batch) integer rows of each step's minibatch, or (steps, 0) for the whole data set.
     """
 
+    data: Any
+    index: Array
+
+
+def _rows(data: Any) -> int:
+    sizes = {leaf.shape[0] for leaf in jax.tree.leaves(data)}
+    if len(sizes) != 1:
+        raise ValueError(f"every array of the data must have the same number of rows; got {sorted(sizes)}")
+    return sizes.pop()
+
+
+def minibatches(data: Any, steps: int, batch_size: int, key: Array, replace: bool = False) -> Batches:
+    """``steps`` minibatches of ``batch_size`` rows of ``data``, drawn with ``key``.
+
+    Without replacement (default) a step's rows are distinct; ``replace=True`` draws each row
+    uniformly (``jax.random.randint``). Step t uses ``jax.random.split(key, steps)[t]``.
+    """
+    positive_int("steps", steps)
+    positive_int("batch_size", batch_size)
+    n = _rows(data)
+    if not replace and batch_size > n:
+        raise ValueError(f"batch_size must be at most the number of examples ({n}); got {batch_size}")
+    keys = jax.random.split(key, steps)
+    if replace:
+        draw = lambda k: jax.random.randint(k, (batch_size,), 0, n)
+    else:
+        draw = lambda k: jax.random.choice(k, n, (batch_size,), replace=False)
+    return Batches(data, jax.vmap(draw)(keys))
+
+
+def full_batch(data: Any, steps: int) -> Batches:
+    """``steps`` steps on the whole of ``data`` (full-batch gradient descent)."""
+    positive_int("steps", steps)
+    _rows(data)
+    return Batches(data, jnp.zeros((steps, 0), jnp.int32))
+
+
+class Step(NamedTuple):
+    """What a record function sees at each step (before the update is applied).
+
+    params, grads, updates: pytrees like the parameters; start: the parameters before training;
+    loss: the batch's loss (a scalar).
+    """
+
+    params: Any
+    grads: Any
+    updates: Any
+    start: Any
     loss: Array
-    grad_norms: Array
-    weight_norms: Array
-    update_ratios: Array
-    weight_change: Array
 
 
-def _layer_norms(spec: MLP, tree: Params) -> Array:
-    return jnp.stack([norm(tree[name]["W"]) for name in spec.layer_names])
+def _global_norm(tree: Any) -> Array:
+    return norm(jnp.stack([norm(leaf) for leaf in jax.tree.leaves(tree)]))
 
 
-# Integer work run once per training run: compiled fast, and its results do not depend on it.
-@partial(jax.jit, static_argnames=("n", "steps", "batch_size"), compiler_options=FAST_COMPILE)
-def _batch_indices(key: Array, n: int, steps: int, batch_size: int) -> Array:
-    """Row indices of each step's minibatch, (steps, batch_size), drawn without replacement.
-
-    Compiled once per (n, steps, batch_size) and shared by every training run, so the
-    sampler is not compiled again inside each run's loop (same values as drawing in the loop).
-    """
-    return jax.vmap(lambda k: jax.random.choice(k, n, (batch_size,), replace=False))(jax.random.split(key, steps))
+def _weight_change(step: Step) -> Array:
+    moved = jax.tree.map(jnp.subtract, weight_leaves(step.params), weight_leaves(step.start))
+    return weight_norms(moved) / weight_norms(step.start)
 
 
-@partial(jax.jit, static_argnames=("spec", "optimizer", "loss", "record"))
-def _train(spec, params, state, x, y, batches, optimizer, loss, record=True):
-    opt_state = optimizer.init(params)
+RECORDS: dict[str, Callable[[Step], Array]] = {
+    "loss": lambda s: s.loss,
+    "grad_norm": lambda s: _global_norm(s.grads),
+    "grad_norms": lambda s: weight_norms(s.grads),
+    "weight_norms": lambda s: weight_norms(s.params),
+    "update_ratios": lambda s: weight_norms(s.updates) / weight_norms(s.params),
+    "weight_change": _weight_change,
+}
+"""Built-in records: the loss; the global gradient norm; per weight matrix ||dL/dW||, ||W||,
+||Delta W|| / ||W|| and ||W(t) - W(0)|| / ||W(0)||, each (n_weights,) per step."""
+
+
+def _records(record: Sequence[str] | Mapping[str, Callable]) -> tuple[tuple[str, Callable], ...]:
+    if isinstance(record, str):
+        record = (record,)
+    if isinstance(record, Mapping):
+        items = tuple(record.items())
+        bad = [name for name, fn in items if not callable(fn)]
+        if bad:
+            raise TypeError(f"record functions must be callable; {bad} are not")
+        return items
+    unknown = [name for name in record if name not in RECORDS]
+    if unknown:
+        raise ValueError(f"unknown records {unknown}; choose from {list(RECORDS)} or pass {{name: fn(step)}}")
+    return tuple((name, RECORDS[name]) for name in record)
+
+
+@partial(jax.jit, static_argnames=("loss", "optimizer", "record", "stateful"))
+def _run(loss, params, optimizer, batches, record, state, stateful):
     start = params
-    start_norms = _layer_norms(spec, start)
 
-    def step(carry, idx):
+    def step(carry, batch):
         params, state, opt_state = carry
-        xb, yb = (x, y) if idx.shape[0] == 0 else (x[idx], y[idx])
-        (value, state), grads = jax.value_and_grad(
-            lambda p: loss_and_state(spec, p, state, xb, yb, loss), has_aux=True
-        )(params)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        if record:
-            w_norms = _layer_norms(spec, params)
-            moved = _layer_norms(spec, jax.tree.map(jnp.subtract, params, start)) / start_norms
-            out = (value, _layer_norms(spec, grads), w_norms, _layer_norms(spec, updates) / w_norms, moved)
+        if stateful:
+            (value, state), grads = jax.value_and_grad(loss, has_aux=True)(params, state, batch)
         else:
-            out = (value, None, None, None, None)
+            value, grads = jax.value_and_grad(loss)(params, batch)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        seen = Step(params, grads, updates, start, value)
+        out = {name: fn(seen) for name, fn in record}
         return (optax.apply_updates(params, updates), state, opt_state), out
 
-    (params, state, _), records = jax.lax.scan(step, (params, state, opt_state), batches)
-    return params, History(*records), state
+    if isinstance(batches, Batches):
+        data, index = batches
+        scanned = index
+        pick = lambda idx: data if idx.shape[0] == 0 else jax.tree.map(lambda a: a[idx], data)
+    else:
+        scanned, pick = batches, lambda b: b
+    (params, state, _), history = jax.lax.scan(
+        lambda carry, b: step(carry, pick(b)), (params, state, optimizer.init(params)), scanned
+    )
+    return params, history, state
 
 
 def train(
-    spec: MLP,
-    params: Params,
-    x: Array,
-    y: Array,
+    loss: Callable,
+    params: Any,
     optimizer: optax.GradientTransformation,
-    steps: int,
-    key: Array | None = None,
-    batch_size: int | None = None,
-    loss: str = "cross_entropy",
-    state: State | None = None,
-    record: bool = True,
-) -> tuple[Params, History] | tuple[Params, History, State]:
-    """Train ``params`` for ``steps`` updates of ``optimizer``; return the final params and a History.
+    batches: Batches | Any,
+    *,
+    record: Sequence[str] | Mapping[str, Callable] = ("loss",),
+    state: Any = None,
+) -> tuple[Any, dict[str, Array]] | tuple[Any, dict[str, Array], Any]:
+    """Train ``params`` with ``optimizer``, one update per batch; return (params, history).
 
-    Full-batch by default; with ``batch_size`` each step samples a minibatch
-    (without replacement) using ``key``. The whole loop is one ``lax.scan``
-    compiled once per (spec, optimizer, steps, batch_size, loss).
-    With ``state`` (batch-norm running averages from ``networks.init_state``)
-    the state is updated at every step and returned third: (params, history, state).
-    Without it, a batch-norm net still trains (batch statistics) but its running
-    averages are discarded. ``record=False`` keeps only ``history.loss`` (the other
-    fields are None): the loop compiles faster, which matters for deep nets.
+    ``loss(params, batch) -> scalar``, where ``batch`` is one step's slice of ``batches``.
+    With ``state`` (e.g. batch-norm running averages) the loss is
+    ``loss(params, state, batch) -> (scalar, new state)`` and the final state is returned third.
+    ``history[name]`` has shape (steps, ...) for every name of ``record``, each computed before
+    the step's update. Works under ``jax.vmap`` (e.g. over seeds' parameters).
     """
-    positive_int("steps", steps)
-    if batch_size is not None:
-        positive_int("batch_size", batch_size)
-        if batch_size > x.shape[0]:
-            raise ValueError(f"batch_size must be at most the number of examples ({x.shape[0]}); got {batch_size}")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same number of rows; got {x.shape[0]} and {y.shape[0]}")
+    if not callable(loss):
+        raise TypeError(f"loss must be a function loss(params, batch); got {type(loss).__name__}")
     if not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax.GradientTransformation; got {type(optimizer).__name__}")
-    if not isinstance(record, bool):
-        raise TypeError(f"record must be True or False; got {record!r}")
-    key = seeds.key(0) if key is None else key
-    if batch_size is None:
-        batches = jnp.zeros((steps, 0), jnp.int32)  # full batch: one empty row per step
-    else:
-        batches = _batch_indices(key, x.shape[0], steps, batch_size)
-    run = partial(_train, spec, params, x=x, y=y, batches=batches, optimizer=optimizer, loss=loss, record=record)
-    if state is None:
-        params, history, _ = run(init_state(spec))
-        return params, history
-    if not isinstance(state, dict) or set(state) != set(spec.bn_names):
-        raise ValueError(
-            f"state must be a dict with the keys {list(spec.bn_names)} (networks.init_state); got {state!r:.80}"
-        )
-    return run(state)
-
-
-def losses_over_seeds(
-    spec: MLP,
-    stacked: Params,
-    x: Array,
-    y: Array,
-    optimizer: optax.GradientTransformation,
-    steps: int,
-    key: Array | None = None,
-    batch_size: int | None = None,
-    loss: str = "cross_entropy",
-) -> Array:
-    """Training loss per step, shape (seeds, steps), for each set of parameters in ``stacked``.
-
-    ``stacked`` holds one network per seed along a leading axis (``networks.init_stack``);
-    every seed trains on the same minibatches, all at once (``vmap`` of :func:`train`).
-    """
-    run = lambda p: train(spec, p, x, y, optimizer, steps, key, batch_size, loss, record=False)[1].loss
-    return jax.vmap(run)(stacked)
+    if isinstance(batches, Batches):
+        index = batches.index
+        if getattr(index, "ndim", None) != 2 or not jnp.issubdtype(index.dtype, jnp.integer):
+            raise ValueError(f"batches.index must be (steps, batch) integers; got {getattr(index, 'shape', index)!r}")
+    elif not jax.tree.leaves(batches):
+        raise ValueError("batches must be a Batches (minibatches, full_batch) or arrays with a leading steps axis")
+    stateful = state is not None
+    params, history, state = _run(loss, params, optimizer, batches, _records(record), state, stateful)
+    return (params, history, state) if stateful else (params, history)

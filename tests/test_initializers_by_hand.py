@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gradflow.models import init_by_hand as ih
+from gradflow.models import initializers as ih
 
 KEY = jax.random.key(0)
 SHAPES = [(512, 256), (256, 512)]
