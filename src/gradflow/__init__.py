@@ -19,6 +19,7 @@ Speed work lives in one private module, ``gradflow._fast``; nothing else depends
 """
 
 from gradflow import claims, data, seeds
+from gradflow._fast import stack_params
 from gradflow._norm import norm
 from gradflow.measure.gradcheck import central_difference, cmp, relative_error
 from gradflow.measure.probes import (
@@ -98,6 +99,7 @@ __all__ = [
     "saturated_fraction",
     "second_moments",
     "seeds",
+    "stack_params",
     "train",
     "weight_gradient_norms",
     "weight_leaves",
