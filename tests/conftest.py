@@ -3,10 +3,11 @@
 Set GRADFLOW_BUILT_BOOK=/path/to/dir (a directory holding `_build/html`) to reuse an
 existing build while developing; CI always builds fresh.
 
-The second execution of every chapter (another seed set, a smaller CPU instruction set:
-``tools/second_execution.py``) starts in the background when the book build starts, one
-chapter at a time, so the two share the machine's cores; ``tests/test_second_execution.py``
-waits for it. Set GRADFLOW_SECOND_EXECUTION=/dir to reuse the JSON results of an earlier one.
+The book build and the second execution of every chapter (another seed set, a smaller CPU
+instruction set: ``tools/second_execution.py``, one chapter at a time) start in the background
+as soon as the tests are collected, and the tests that read them run last: the unit tests run
+meanwhile. ``tests/test_second_execution.py`` waits for it. Set
+GRADFLOW_SECOND_EXECUTION=/dir to reuse the JSON results of an earlier one.
 """
 
 from __future__ import annotations
@@ -22,38 +23,74 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Tests that read the built book (or the second execution) run last, and both start in the background as soon as the
+# tests are collected: they run beside the unit tests (which keep one core busy) instead of after them.
+BOOK_FIXTURES = {"book", "html_dir", "executed", "glued", "second_execution"}
+_BACKGROUND: dict[str, tuple] = {}
+
+
+def _needs_book(item: pytest.Item) -> bool:
+    return bool(BOOK_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def _start(name: str, cmd: list[str], out: Path) -> None:
+    log = out / ("build.log" if name == "book" else "run.log")
+    with log.open("w") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    _BACKGROUND[name] = (proc, out, log)
+
+
+def _start_background(config: pytest.Config) -> None:
+    factory = config._tmp_path_factory  # the session's tmp_path_factory (pytest's tmpdir plugin)
+    if not os.environ.get("GRADFLOW_SECOND_EXECUTION"):
+        out = factory.mktemp("second_execution")
+        _start(
+            "second",
+            [sys.executable, str(ROOT / "tools" / "second_execution.py"), "--out", str(out), "--jobs", "1"],
+            out,
+        )
+    if not os.environ.get("GRADFLOW_BUILT_BOOK"):
+        out = factory.mktemp("book")
+        cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out)]
+        _start("book", [*cmd, "-W", "-n", "--keep-going"], out)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_needs_book)  # stable: the book's tests last, in their usual order
+    if not config.option.collectonly and any(_needs_book(item) for item in items):
+        _start_background(config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for proc, _, _ in _BACKGROUND.values():  # a session that ended without waiting (e.g. -x, or ^C)
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
-def second_execution(tmp_path_factory):
+def second_execution(pytestconfig):
     """(process or None, results folder, log file) of the background second execution."""
     reuse = os.environ.get("GRADFLOW_SECOND_EXECUTION")
     if reuse:
-        yield None, Path(reuse), None
-        return
-    out = tmp_path_factory.mktemp("second_execution")
-    log = out / "run.log"
-    cmd = [sys.executable, str(ROOT / "tools" / "second_execution.py"), "--out", str(out), "--jobs", "1"]
-    with log.open("w") as sink:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    yield proc, out, log
-    if proc.poll() is None:  # the session ended without waiting for it (only some tests were selected)
-        os.killpg(proc.pid, 9)
-        proc.wait()
+        return None, Path(reuse), None
+    if "second" not in _BACKGROUND:
+        _start_background(pytestconfig)
+    return _BACKGROUND["second"]
 
 
 @pytest.fixture(scope="session")
-def book(tmp_path_factory, second_execution) -> Path:
+def book(pytestconfig) -> Path:
     """Directory holding `_build/html` and `_build/jupyter_execute` of a fresh `-W -n` build."""
     reuse = os.environ.get("GRADFLOW_BUILT_BOOK")
     if reuse:
         return Path(reuse)
-    out = tmp_path_factory.mktemp("book")
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out)]
-    cmd += ["-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    log = out / "build.log"
-    log.write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        warnings = [line for line in (proc.stdout + proc.stderr).splitlines() if "WARNING" in line or "ERROR" in line]
+    if "book" not in _BACKGROUND:
+        _start_background(pytestconfig)
+    proc, out, log = _BACKGROUND["book"]
+    if proc.wait() != 0:
+        lines = log.read_text(errors="replace").splitlines()
+        warnings = [line for line in lines if "WARNING" in line or "ERROR" in line]
         pytest.fail(f"the book build failed (exit {proc.returncode}); full log in {log}\n" + "\n".join(warnings[-40:]))
     return out
 
