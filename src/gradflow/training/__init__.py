@@ -1,1 +1,7 @@
-"""training"""
+"""Training: the one loop (``loop.train`` over any optax optimizer, with per-step records) and what feeds it.
+
+- ``loop``: ``train``, ``minibatches``, ``full_batch``, the built-in ``RECORDS``;
+- ``clipping``: gradient norms and clipping by hand (checked against optax), the cliff of chapter 9;
+- ``optimizers``, ``schedules``: the optimizers and learning-rate schedules of chapter 10 by name;
+- ``descent``: gradient descent on a quadratic (chapter 2's stability limit).
+"""
