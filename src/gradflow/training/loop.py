@@ -181,5 +181,7 @@ def train(
     elif not jax.tree.leaves(batches):
         raise ValueError("batches must be a Batches (minibatches, full_batch) or arrays with a leading steps axis")
     stateful = state is not None
-    params, history, state = _run(loss, params, optimizer, batches, _records(record), state, stateful)
+    records = _records(record)
+    params, history, state = _run(loss, params, optimizer, batches, records, state, stateful)
+    history = {name: history[name] for name, _ in records}  # in the order asked (jit returns dicts sorted by key)
     return (params, history, state) if stateful else (params, history)
