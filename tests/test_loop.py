@@ -223,6 +223,8 @@ def test_bad_arguments_raise_clear_errors(params):
             gf.train(loss, params, optimizer, batches)
     with pytest.raises(ValueError, match="unknown records"):
         gf.train(loss, params, SGD, batches, record=("loss", "gradnorm"))
+    with pytest.raises(TypeError, match="record must be names"):
+        gf.train(loss, params, SGD, batches, record=None)
     with pytest.raises(TypeError, match="record functions must be callable"):
         gf.train(loss, params, SGD, batches, record={"lr": 0.1})
     with pytest.raises(ValueError, match=r"batches.index must be \(steps, batch\) integers"):

@@ -201,6 +201,8 @@ def test_a_non_model_is_a_type_error(measure, tanh_mlp):
     with pytest.raises(TypeError, match="model must be a gradflow model"):
         measure("mlp", params, x, y)
     with pytest.raises(TypeError, match="model must be a gradflow model"):
+        measure(params, model, x, y)  # the parameters in the model's place: a dict, which jit cannot hash
+    with pytest.raises(TypeError, match="model must be a gradflow model"):
         gf.second_moments(gf.MLP.__name__, params, x)
 
 

@@ -114,6 +114,8 @@ RECORDS: dict[str, Callable[[Step], Array]] = {
 def _records(record: Sequence[str] | Mapping[str, Callable]) -> tuple[tuple[str, Callable], ...]:
     if isinstance(record, str):
         record = (record,)
+    if not isinstance(record, (Sequence, Mapping)):
+        raise TypeError(f"record must be names from {list(RECORDS)} or {{name: fn(step)}}; got {type(record).__name__}")
     if isinstance(record, Mapping):
         items = tuple(record.items())
         bad = [name for name, fn in items if not callable(fn)]
