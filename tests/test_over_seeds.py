@@ -151,3 +151,14 @@ def test_bad_input_raises_a_clear_error(args, error, match):
         gf.over_seeds(lambda p: 0.0, *args)
     with pytest.raises(TypeError, match="measure must be a function"):
         gf.over_seeds(3, MODELS["mlp"], KEYS)
+
+
+def test_he_keeps_the_second_moment_and_lecun_halves_it_per_layer():
+    """ReLU with Gaussian weights of variance s^2 / n_in: E[h_l^2] changes by s^2 / 2 per layer (He: s^2 = 2)."""
+    model = gf.MLP(128, 128, 10, 3, "relu", "gaussian_fan_in")
+    x = jnp.asarray(np.random.default_rng(6).standard_normal((64, 128), np.float32))
+    keys = jax.random.split(jax.random.key(7), 16)
+    moments = np.asarray(gf.over_seeds(lambda p: gf.second_moments(model, p, x), model, keys, [2**0.5, 1.0]))
+    per_layer = np.median(moments[..., -1] / moments[..., 0], axis=0) ** (1 / 10)
+    assert per_layer[0] == pytest.approx(1.0, abs=0.1), f"He: per-layer factor {per_layer[0]:.3f}, expected 1"
+    assert per_layer[1] == pytest.approx(0.5, abs=0.05), f"1/n_in: per-layer factor {per_layer[1]:.3f}, expected 1/2"

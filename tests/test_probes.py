@@ -214,3 +214,37 @@ def test_wrong_shapes_are_value_errors(tanh_mlp):
         gf.backprop_signal(model, params, x, y[:3])
     with pytest.raises(ValueError, match="xs must have shape"):
         gf.backprop_signal(gf.RNN("rnn", 2, 3), gf.RNN("rnn", 2, 3).init_params(KEY), x, y)
+
+
+def test_norm_does_not_underflow_in_float32():
+    tiny = jnp.full((4, 4), 1e-25, jnp.float32)
+    assert float(jnp.linalg.norm(tiny)) == 0.0  # the naive norm underflows
+    assert float(gf.norm(tiny)) == pytest.approx(4e-25, rel=1e-5, abs=0)
+    assert float(gf.norm(jnp.zeros(3))) == 0.0
+
+
+def test_norm_over_an_axis_and_non_finite_entries():
+    x = jnp.array([[3e-25, 4e-25], [0.0, 0.0], [3.0, 4.0]], jnp.float32)
+    np.testing.assert_allclose(np.asarray(gf.norm(x, axis=1)), [5e-25, 0.0, 5.0], rtol=1e-6, atol=0)
+    np.testing.assert_allclose(float(gf.norm(x)), 5.0, rtol=1e-6)
+    assert gf.norm(x, axis=0).shape == (2,)
+    assert float(gf.norm(jnp.array([1.0, jnp.inf]))) == np.inf
+    assert np.isnan(float(gf.norm(jnp.array([1.0, jnp.nan]))))
+
+
+def test_leaf_names_are_pytree_paths():
+    from gradflow.measure.probes import named_leaves
+
+    tree = {"a": {"W": jnp.ones((2, 2))}, "b": [jnp.zeros(1), jnp.zeros((3, 1))]}
+    assert list(named_leaves(tree)) == ["a/W", "b/0", "b/1"]
+    assert list(gf.weight_leaves(tree)) == ["a/W", "b/1"]
+
+
+def test_sigmoid_signal_shrinks_towards_the_input_and_relu_he_keeps_it():
+    x, y = _normal(12, (16, 6)), jnp.arange(16) % 3
+    sigmoid = gf.MLP(6, 10, 8, 3, "sigmoid", "xavier")
+    s = np.asarray(gf.backprop_signal(sigmoid, sigmoid.init_params(KEY), x, y))
+    assert s[0] < 1e-3 * s[-1], f"sigmoid: input/output signal {s[0] / s[-1]:.2g}, expected below 1e-3"
+    relu = gf.MLP(6, 64, 8, 3, "relu", "he")
+    s = np.asarray(gf.backprop_signal(relu, relu.init_params(KEY), x, y))
+    assert 0.1 < s[0] / s[-1] < 10, f"relu + He: input/output signal {s[0] / s[-1]:.2g}, expected about 1"
