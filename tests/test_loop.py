@@ -245,6 +245,7 @@ def test_bad_arguments_raise_clear_errors(params):
             r"batch_size must be at most the number of examples \(12\)",
         ),
         (lambda: gf.minibatches((X, Y[:10]), 2, 4, KEY), ValueError, "same number of rows"),
+        (lambda: gf.minibatches((X, Y), 2, 4, 0), TypeError, "PRNG key"),
         (lambda: gf.full_batch((X, Y), 0), ValueError, "steps must be an integer >= 1"),
         (lambda: gf.full_batch((X, Y[:10]), 2), ValueError, "same number of rows"),
     ],
