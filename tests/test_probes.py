@@ -157,9 +157,9 @@ def test_batch_norm_and_residual_signals_are_jax_grad_of_the_probes():
 
 def test_deep_sigmoid_signal_has_no_zero_norm_where_the_naive_norm_underflows():
     """The old bug: a 50-layer sigmoid net read ||dL/dh_l|| = 0 for 23 of 51 layers (float32 squares underflow)."""
-    model = gf.MLP(4, 8, 50, 2, "sigmoid", "xavier")
+    model = gf.MLP(8, 8, 50, 8, "sigmoid", "xavier")  # one weight shape: one compiled draw
     params = model.init_params(KEY)
-    x, y = _normal(10, (2, 4)), jnp.array([0, 1])
+    x, y = _normal(10, (2, 8)), jnp.array([0, 1])
     _, signal = gf.hidden_and_signal(model, params, x, y)
     naive = np.array([float(jnp.linalg.norm(d)) for d in signal])
     assert np.sum(naive == 0) >= 5, f"the naive norm no longer underflows here ({naive[:5]}): the test cannot fail"
@@ -241,10 +241,10 @@ def test_leaf_names_are_pytree_paths():
 
 
 def test_sigmoid_signal_shrinks_towards_the_input_and_relu_he_keeps_it():
-    x, y = _normal(12, (16, 6)), jnp.arange(16) % 3
-    sigmoid = gf.MLP(6, 10, 8, 3, "sigmoid", "xavier")
+    x, y = _normal(12, (16, 32)), jnp.arange(16) % 3  # square layers: one weight shape, one compiled draw
+    sigmoid = gf.MLP(32, 32, 8, 32, "sigmoid", "xavier")
     s = np.asarray(gf.backprop_signal(sigmoid, sigmoid.init_params(KEY), x, y))
     assert s[0] < 1e-3 * s[-1], f"sigmoid: input/output signal {s[0] / s[-1]:.2g}, expected below 1e-3"
-    relu = gf.MLP(6, 64, 8, 3, "relu", "he")
+    relu = gf.MLP(32, 32, 8, 32, "relu", "he")
     s = np.asarray(gf.backprop_signal(relu, relu.init_params(KEY), x, y))
     assert 0.1 < s[0] / s[-1] < 10, f"relu + He: input/output signal {s[0] / s[-1]:.2g}, expected about 1"
