@@ -76,22 +76,6 @@ def test_over_seeds_matches_a_python_loop_and_chunks_do_not_matter():
     np.testing.assert_allclose(np.asarray(again.moments), np.asarray(stats.moments), rtol=1e-5)
 
 
-def test_relu_nets_are_positively_homogeneous_in_the_weight_scale():
-    # scaling every weight by s multiplies E[h_l^2] by s^(2l) exactly (zero biases, ReLU)
-    stats = pr.over_seeds(SPEC, jax.random.split(KEY, 2), X, Y, [1.0, 0.5])
-    ratio = np.asarray(stats.moments[:, 1] / stats.moments[:, 0])
-    np.testing.assert_allclose(ratio, np.broadcast_to(0.25 ** np.arange(SPEC.depth + 1), ratio.shape), rtol=1e-4)
-
-
-def test_he_keeps_the_second_moment_and_lecun_halves_it_per_layer():
-    spec = MLP(128, 128, 10, 3, activation="relu", init="gaussian_fan_in")
-    x = jax.random.normal(KEY, (64, 128))
-    stats = pr.over_seeds(spec, jax.random.split(KEY, 16), x, jnp.zeros(64, int), [2**0.5, 1.0])
-    per_layer = np.median(np.asarray(stats.moments[..., -1] / stats.moments[..., 0]), axis=0) ** (1 / 10)
-    assert per_layer[0] == pytest.approx(1.0, abs=0.1), f"He: per-layer factor {per_layer[0]:.3f}, expected 1"
-    assert per_layer[1] == pytest.approx(0.5, abs=0.05), f"1/n_in: per-layer factor {per_layer[1]:.3f}, expected 1/2"
-
-
 def test_fraction_outside():
     assert pr.fraction_outside([1.0, 0.5, 20.0, 0.05], 10.0) == 0.5
     assert pr.fraction_outside([10.0, 0.1], 10.0) == 0.0, "the factor itself is inside"
