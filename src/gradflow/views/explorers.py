@@ -13,8 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow.measure.gradients import backprop_signal
-from gradflow.models.mlp import MLP, init_mlp
+from gradflow.measure.probes import backprop_signal
+from gradflow.models.mlp import MLP
 from gradflow.training import descent
 from gradflow.views import plots
 from gradflow.views.widgets import explorer
@@ -34,7 +34,7 @@ def signal_by_depth(x: Array, y: Array, key: Array, depths=DEPTHS, activations=A
     @cache
     def signal(depth: int, activation: str) -> np.ndarray:
         spec = MLP(x.shape[1], 32, depth, int(jnp.max(y)) + 1, activation, "he" if activation == "relu" else "xavier")
-        return np.asarray(backprop_signal(spec, init_mlp(key, spec), x, y))
+        return np.asarray(backprop_signal(spec, spec.init_params(key), x, y))
 
     fig, axes = plots.new_figure(width=7, height=3.2)
     ax = axes[0, 0]
