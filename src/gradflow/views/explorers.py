@@ -83,7 +83,13 @@ def descent_by_learning_rate(a: Array, w0: Array, rates=RATES, steps: int = 40):
         ax_path.set_title(f"learning rate {lr} ({lr / lr_crit:.2f} x 2/lambda_max)")
 
     def describe(lr: float) -> str:
-        verdict = "converges" if lr < lr_crit else ("neither converges nor diverges" if lr == lr_crit else "diverges")
+        verdict = descent.verdict(lr, lr_crit)
+        if verdict == "boundary":
+            return (
+                f"Gradient descent on the quadratic with learning rate {lr}, exactly 2/lambda_max: the steep "
+                "direction's component flips sign every step without shrinking, so the loss levels off; it neither "
+                "converges nor diverges."
+            )
         return f"Gradient descent on the quadratic with learning rate {lr}: it {verdict}."
 
     return explorer(fig, update, {"lr": list(rates)}, describe, defaults={"lr": 0.19}, labels={"lr": "learning rate"})
