@@ -21,8 +21,10 @@ name               Var(W)                                 distribution
 The networks of the course use the named ones (on ``jax.nn``);
 ``jax.nn``'s ``lecun_normal``, ``glorot_normal`` and ``he_normal`` sample a
 *truncated* normal (cut at two standard deviations, then rescaled), so its
-samples differ from these plain Gaussians while the variances agree. The
-tests compare the two by their variances (:data:`JAX_REFERENCE`).
+samples differ from these plain Gaussians while the variances agree; its
+``glorot_uniform`` and ``orthogonal`` draw exactly the same matrices as
+``xavier_uniform`` and ``orthogonal`` here, key for key. The tests compare
+all five by their variances and those two sample by sample (:data:`JAX_REFERENCE`).
 """
 
 from __future__ import annotations
