@@ -28,10 +28,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from gradflow._checks import choice, finite_float, positive_int
-from gradflow.seeds import key as course_key
 from gradflow.seeds import rng as course_rng
 
 Array = jax.Array
@@ -245,6 +243,9 @@ def sequence_loss(kind: str, params: Params, xs: Array, ys: Array, probes: Array
 def hidden_signal(kind: str, params: Params, xs: Array, ys: Array) -> Array:
     """The backprop signal ||dL/dh_t|| for t = 1..T, shape (T,), L = :func:`sequence_loss`.
 
+    Legacy: ``gf.backprop_signal(gf.RNN(kind, ...), params, xs, ys)`` measures the same; this stays only
+    while ``tests/test_diagnostics.py`` compares against it.
+
     The norm is the Frobenius norm over the batch and hidden units. Because the
     loss reads only h_T, dL/dh_t = (dh_T/dh_t)^T dL/dh_T: a product of T - t
     step Jacobians applied to the signal at the end.
@@ -254,13 +255,6 @@ def hidden_signal(kind: str, params: Params, xs: Array, ys: Array) -> Array:
     return jnp.sqrt(jnp.sum(grads**2, axis=(1, 2)))
 
 
-def stack_params(params: list[Params]) -> Params:
-    """Stack a list of parameter dicts along a new leading axis (for ``vmap``)."""
-    if not params:
-        raise ValueError("stack_params needs at least one parameter dict")
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *params)
-
-
 def scale_recurrent(params: Params, scale: float | Array) -> Params:
     """``params`` with the recurrent matrix W_h multiplied by ``scale``.
 
@@ -268,16 +262,6 @@ def scale_recurrent(params: Params, scale: float | Array) -> Params:
     blocks), sigma_max of every block of the result is ``scale``.
     """
     return {**params, "cell": {**params["cell"], "W_h": params["cell"]["W_h"] * scale}}
-
-
-@partial(jax.jit, static_argnames=("kind",))
-def signal_sweep(kind: str, params: Params, xs: Array, ys: Array) -> Array:
-    """:func:`hidden_signal` for a stack of parameter sets (leading axis n): shape (n, T).
-
-    Use with :func:`stack_params` (e.g. several seeds or trained networks) or
-    ``jax.vmap(lambda s: scale_recurrent(p, s))(scales)`` (a sweep over sigma_max).
-    """
-    return jax.vmap(lambda p: hidden_signal(kind, p, xs, ys))(params)
 
 
 # ----------------------------------------------------------------------------- the adding problem
@@ -338,81 +322,3 @@ def adding_problem(
     rng = seed if isinstance(seed, np.random.Generator) else course_rng(seed)
     xs, ys = _adding_inputs(*(jnp.asarray(a) for a in _adding_arrays(rng, n, batch, lag, window, length)))
     return (xs[0], ys[0]) if batches is None else (xs, ys)
-
-
-class TrainResult(NamedTuple):
-    """Training on the adding problem, stacked over lags and seeds.
-
-    params: the final parameters, leading axes (lags, seeds);
-    loss: (lags, seeds, steps) training MSE of each step's batch;
-    test_mse: (lags, seeds) MSE on a fixed test set (one per lag) after training.
-    """
-
-    params: Params
-    loss: Array
-    test_mse: Array
-
-
-@partial(jax.jit, static_argnames=("kind",))
-def _train_adding(kind, params, values, first, second, test, lr, clip):
-    optimizer = optax.chain(optax.clip_by_global_norm(clip), optax.adam(lr))
-
-    def one_run(params, values, first, second, test):
-        def step(carry, batch):
-            params, opt_state = carry
-            xs, ys = _adding_inputs(*batch)
-            value, grads = jax.value_and_grad(lambda p: sequence_loss(kind, p, xs, ys))(params)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), value
-
-        (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), (values, first, second))
-        return params, losses, sequence_loss(kind, params, *_adding_inputs(*test))
-
-    return TrainResult(*jax.vmap(one_run)(params, values, first, second, test))
-
-
-def train_adding(
-    kind: str,
-    lags: int | tuple[int, ...],
-    seeds: int = 4,
-    *,
-    hidden: int = 32,
-    steps: int = 800,
-    batch: int = 64,
-    lr: float = 3e-3,
-    clip: float = 1.0,
-    forget_bias: float = 1.0,
-    window: int = 10,
-    test_batch: int = 500,
-) -> TrainResult:
-    """Train one network per (lag, seed) on the adding problem with Adam and global-norm clipping.
-
-    All sequences have length max(lags) + window, so every lag and seed trains
-    at once (``vmap``) in one jitted ``lax.scan``: one compilation per kind.
-    Seed s draws the initial weights from ``course_key(s)`` (the same for
-    every lag) and the training batches from NumPy seed (lag, s), a fresh batch
-    every step; the test set of a lag is the same for every seed. Returns a
-    :class:`TrainResult` with leading axes (lags, seeds).
-    """
-    kind = _check_kind(kind)
-    lags = (lags,) if isinstance(lags, (int, np.integer)) else tuple(lags)
-    if not lags:
-        raise ValueError("lags must name at least one lag")
-    seeds = positive_int("seeds", seeds)
-    lr = finite_float("lr", lr, positive=True, allow_zero=False)
-    clip = finite_float("clip", clip, positive=True, allow_zero=False)
-    for name, value in (("hidden", hidden), ("steps", steps), ("test_batch", test_batch)):
-        positive_int(name, value)
-    length = max(_check_adding(batch, lag, window, None)[3] for lag in lags)
-    inits = [init_rnn(course_key(s), kind, 2, hidden, 1, forget_bias=forget_bias) for s in range(seeds)]
-    params = stack_params(inits * len(lags))
-    train = [
-        _adding_arrays(course_rng(lag, s), steps, batch, lag, window, length) for lag in lags for s in range(seeds)
-    ]
-    tests = [_adding_arrays(course_rng(10**6, lag), 1, test_batch, lag, window, length) for lag in lags]
-    tests = [tuple(a[0] for a in t) for t in tests for _ in range(seeds)]
-    stacked = [jnp.asarray(np.stack(parts)) for parts in zip(*train, strict=True)]
-    test = tuple(jnp.asarray(np.stack(parts)) for parts in zip(*tests, strict=True))
-    result = _train_adding(kind, params, *stacked, test, lr, clip)
-    shape = (len(lags), seeds)
-    return jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), result)
