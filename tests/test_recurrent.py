@@ -96,6 +96,41 @@ def test_gru_step_follows_cho_et_al():
     )
 
 
+def test_gru_reset_after_agrees_with_flax_and_differs_from_cho():
+    """gradflow's default GRU is Cho et al.'s (reset before W_hn); reset_after=True is flax's / PyTorch's."""
+    nn = pytest.importorskip("flax.linen")
+    n = 5
+    cell = dict(_params("gru")["cell"])
+    cell["b"] = jax.random.normal(jax.random.key(7), cell["b"].shape)
+    cell["b_hn"] = jax.random.normal(jax.random.key(8), (n,))
+    gru = nn.GRUCell(features=n)
+    variables = gru.init(KEY, jnp.zeros((4, n)), jnp.zeros((4, 3)))
+    flax_params = {}
+    for k, name in enumerate(("z", "r", "n")):
+        block = slice(k * n, (k + 1) * n)
+        flax_params["i" + name] = {"kernel": cell["W_x"][:, block], "bias": cell["b"][block]}
+        flax_params["h" + name] = {"kernel": cell["W_h"][:, block]}
+    flax_params["hn"]["bias"] = cell["b_hn"]
+    assert jax.tree.structure(flax_params) == jax.tree.structure(variables["params"]), "flax's GRUCell layout changed"
+    h, x = jnp.asarray(H, jnp.float32), jnp.asarray(X, jnp.float32)
+    h_flax, _ = gru.apply({"params": flax_params}, h, x)
+    after = R.gru_step(cell, h, x, reset_after=True)
+    np.testing.assert_allclose(after, h_flax, rtol=1e-5, atol=1e-6, err_msg="reset_after differs from flax GRUCell")
+    before = R.gru_step(cell, h, x)
+    assert float(jnp.abs(before - after).max()) > 1e-2, "the two GRU variants should differ with these weights"
+    model = gf.RNN("gru", 3, n, reset_after=True)
+    params = model.init_params(KEY)
+    assert params["cell"]["b_hn"].shape == (n,)
+    xs = jax.random.normal(jax.random.key(4), (6, 4, 3))
+    _, hs = model.apply(params, xs)
+    h = jnp.zeros((4, n))
+    for t in range(6):
+        h = R.gru_step(params["cell"], h, xs[t], reset_after=True)
+    np.testing.assert_allclose(hs[-1], h, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="GRU only"):
+        gf.RNN("lstm", 3, n, reset_after=True)
+
+
 @pytest.mark.parametrize("kind", R.KINDS)
 def test_run_scans_the_step_and_zero_probes_change_nothing(kind):
     params = _params(kind)

@@ -11,8 +11,10 @@ The equations (``*`` is the elementwise product, sigma the logistic sigmoid):
 
 - rnn:  h_t = tanh(x_t W_x + h_{t-1} W_h + b)
 - lstm: i, f, o = sigma(.), g = tanh(.), c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t)
-- gru (Cho et al. 2014): z, r = sigma(.), n = tanh(x_t W_xn + (r * h_{t-1}) W_hn + b_n),
+- gru (Cho et al. 2014, "reset before"): z, r = sigma(.), n = tanh(x_t W_xn + (r * h_{t-1}) W_hn + b_n),
   h_t = z * h_{t-1} + (1 - z) * n
+- gru with ``reset_after=True`` (flax, PyTorch, cuDNN): n = tanh(x_t W_xn + b_n + r * (h_{t-1} W_hn + b_hn)), with
+  one more bias ``cell["b_hn"]`` (hidden,); the reset gate multiplies after the recurrent matrix
 
 The readout is linear on the last hidden state: y = h_T W_out + b_out.
 ``run`` accepts additive zero ``probes`` on h_t: the gradient of the loss with
@@ -49,6 +51,8 @@ class RNN:
     """A one-layer recurrent network with a linear readout: the model interface of ``gradflow.models``.
 
     ``kind`` is "rnn", "lstm" or "gru"; the scales and forget bias are those of :func:`init_rnn`.
+    ``reset_after`` (GRU only) picks flax's and PyTorch's GRU, where the reset gate multiplies h_{t-1} W_hn + b_hn,
+    instead of Cho et al.'s, where it multiplies h_{t-1} before W_hn (the default).
     Its hidden states are h_1..h_T, one array (T, batch, hidden); its loss is the mean squared error.
     """
 
@@ -59,9 +63,12 @@ class RNN:
     recurrent_scale: float = 1.0
     input_scale: float = 1.0
     forget_bias: float = 1.0
+    reset_after: bool = False
 
     def __post_init__(self) -> None:
         _check_kind(self.kind)
+        if self.reset_after and self.kind != "gru":
+            raise ValueError(f"reset_after applies to the GRU only; got kind {self.kind!r}")
         for name in ("in_dim", "hidden", "out_dim"):
             positive_int(name, getattr(self, name))
 
@@ -76,11 +83,12 @@ class RNN:
             recurrent_scale=self.recurrent_scale * scale,
             input_scale=self.input_scale,
             forget_bias=self.forget_bias,
+            reset_after=self.reset_after,
         )
 
     def apply(self, params: Params, xs: Array, probes: Array | None = None) -> tuple[Array, Array]:
         """(readout (batch, out_dim), hidden states (T, batch, hidden)) on ``xs`` (T, batch, in_dim)."""
-        hs = run(self.kind, params, xs, probes)
+        hs = run(self.kind, params, xs, probes, reset_after=self.reset_after)
         return hs[-1] @ params["out"]["W"] + params["out"]["b"], hs
 
     def loss_of(self, output: Array, y: Array) -> Array:
@@ -108,6 +116,7 @@ def init_rnn(
     recurrent_scale: float = 1.0,
     input_scale: float = 1.0,
     forget_bias: float = 1.0,
+    reset_after: bool = False,
 ) -> Params:
     """Parameters of a one-layer recurrent network with a linear readout.
 
@@ -119,7 +128,8 @@ def init_rnn(
     Gers et al. 2000 and Jozefowicz et al. 2015 recommend). The readout is
     Gaussian with variance 1 / hidden. All Gaussians come from one draw of
     ``jax.random.normal(key, ...)``; the QR factorization runs in NumPy (float64),
-    which spares XLA compilations. (Under ``vmap``, scale with :func:`scale_recurrent`.)
+    which spares XLA compilations. (Under ``vmap``, scale with :func:`scale_recurrent`.) With
+    ``reset_after`` (GRU only) the cell also holds the recurrent bias ``b_hn`` (hidden,), zero.
     """
     kind = _check_kind(kind)
     in_dim, hidden, out_dim = (
@@ -139,8 +149,13 @@ def init_rnn(
     if kind == "lstm":
         b[hidden : 2 * hidden] = forget_bias
     w_out = z_out.reshape(hidden, out_dim) / np.sqrt(hidden)
+    if reset_after and kind != "gru":
+        raise ValueError(f"reset_after applies to the GRU only; got kind {kind!r}")
     f32 = lambda a: jnp.asarray(a, jnp.float32)
-    return {"cell": {"W_x": f32(w_x), "W_h": f32(w_h), "b": f32(b)}, "out": {"W": f32(w_out), "b": jnp.zeros(out_dim)}}
+    cell = {"W_x": f32(w_x), "W_h": f32(w_h), "b": f32(b)}
+    if reset_after:
+        cell["b_hn"] = jnp.zeros(hidden, jnp.float32)
+    return {"cell": cell, "out": {"W": f32(w_out), "b": jnp.zeros(out_dim)}}
 
 
 def rnn_step(cell: dict[str, Array], h: Array, x: Array) -> Array:
@@ -169,14 +184,22 @@ def lstm_step(cell: dict[str, Array], state: LSTMState, x: Array) -> LSTMState:
     return LSTMState(o * jnp.tanh(c), c)
 
 
-def gru_step(cell: dict[str, Array], h: Array, x: Array) -> Array:
-    """One GRU step (Cho et al. 2014): h_t = z * h_{t-1} + (1 - z) * n, shapes as :func:`rnn_step`."""
+def gru_step(cell: dict[str, Array], h: Array, x: Array, reset_after: bool = False) -> Array:
+    """One GRU step: h_t = z * h_{t-1} + (1 - z) * n, shapes as :func:`rnn_step`.
+
+    Cho et al. 2014 ("reset before", the default): n = tanh(x W_xn + b_n + (r * h) W_hn). With ``reset_after``
+    (flax.linen.GRUCell, PyTorch, cuDNN): n = tanh(x W_xn + b_n + r * (h W_hn + b_hn)), ``b_hn`` from the cell
+    (zero if absent). The two agree when r = 1 and b_hn = 0, and differ otherwise.
+    """
     n_h = h.shape[-1]
     ax = x @ cell["W_x"] + cell["b"]
     w_h = cell["W_h"]
     zr = jax.nn.sigmoid(ax[..., : 2 * n_h] + h @ w_h[:, : 2 * n_h])
     z, r = zr[..., :n_h], zr[..., n_h:]
-    n = jnp.tanh(ax[..., 2 * n_h :] + (r * h) @ w_h[:, 2 * n_h :])
+    if reset_after:
+        n = jnp.tanh(ax[..., 2 * n_h :] + r * (h @ w_h[:, 2 * n_h :] + cell.get("b_hn", 0.0)))
+    else:
+        n = jnp.tanh(ax[..., 2 * n_h :] + (r * h) @ w_h[:, 2 * n_h :])
     return z * h + (1.0 - z) * n
 
 
@@ -189,13 +212,20 @@ def _check_xs(params: Params, xs: Array) -> None:
         raise ValueError(f"xs has {xs.shape[2]} input features; the cell expects {params['cell']['W_x'].shape[0]}")
 
 
-def run(kind: str, params: Params, xs: Array, probes: Array | None = None, return_cells: bool = False):
+def run(
+    kind: str,
+    params: Params,
+    xs: Array,
+    probes: Array | None = None,
+    return_cells: bool = False,
+    reset_after: bool = False,
+):
     """Hidden states h_1..h_T, shape (T, batch, hidden), of the network on ``xs`` (T, batch, in_dim).
 
     The initial state is zero. ``probes`` (T, batch, hidden), if given, are added
     to each h_t before it is passed on (zeros change nothing; their gradient is
     dL/dh_t). With ``return_cells`` an LSTM also returns its cell states c_t
-    (T, batch, hidden) as a second value.
+    (T, batch, hidden) as a second value. ``reset_after`` picks the GRU variant (:func:`gru_step`).
     """
     kind = _check_kind(kind)
     _check_xs(params, xs)
@@ -217,7 +247,9 @@ def run(kind: str, params: Params, xs: Array, probes: Array | None = None, retur
         _, (hs, cs) = jax.lax.scan(step, LSTMState(h0, h0), (xs, probes))
         return (hs, cs) if return_cells else hs
 
-    cell_step = rnn_step if kind == "rnn" else gru_step
+    if reset_after and kind != "gru":
+        raise ValueError(f"reset_after applies to the GRU only; got kind {kind!r}")
+    cell_step = rnn_step if kind == "rnn" else partial(gru_step, reset_after=reset_after)
 
     def step(h, inputs):
         x, p = inputs
