@@ -5,8 +5,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
+import gradflow as gf
 from gradflow.models import recurrent as R
 
 KEY = jax.random.key(0)
@@ -92,6 +94,41 @@ def test_gru_step_follows_cho_et_al():
     np.testing.assert_allclose(
         got, want, rtol=1e-5, atol=1e-6, err_msg="gru_step is not z*h + (1-z)*tanh(x W + (r*h) U)"
     )
+
+
+def test_gru_reset_after_agrees_with_flax_and_differs_from_cho():
+    """gradflow's default GRU is Cho et al.'s (reset before W_hn); reset_after=True is flax's / PyTorch's."""
+    nn = pytest.importorskip("flax.linen")
+    n = 5
+    cell = dict(_params("gru")["cell"])
+    cell["b"] = jax.random.normal(jax.random.key(7), cell["b"].shape)
+    cell["b_hn"] = jax.random.normal(jax.random.key(8), (n,))
+    gru = nn.GRUCell(features=n)
+    variables = gru.init(KEY, jnp.zeros((4, n)), jnp.zeros((4, 3)))
+    flax_params = {}
+    for k, name in enumerate(("z", "r", "n")):
+        block = slice(k * n, (k + 1) * n)
+        flax_params["i" + name] = {"kernel": cell["W_x"][:, block], "bias": cell["b"][block]}
+        flax_params["h" + name] = {"kernel": cell["W_h"][:, block]}
+    flax_params["hn"]["bias"] = cell["b_hn"]
+    assert jax.tree.structure(flax_params) == jax.tree.structure(variables["params"]), "flax's GRUCell layout changed"
+    h, x = jnp.asarray(H, jnp.float32), jnp.asarray(X, jnp.float32)
+    h_flax, _ = gru.apply({"params": flax_params}, h, x)
+    after = R.gru_step(cell, h, x, reset_after=True)
+    np.testing.assert_allclose(after, h_flax, rtol=1e-5, atol=1e-6, err_msg="reset_after differs from flax GRUCell")
+    before = R.gru_step(cell, h, x)
+    assert float(jnp.abs(before - after).max()) > 1e-2, "the two GRU variants should differ with these weights"
+    model = gf.RNN("gru", 3, n, reset_after=True)
+    params = model.init_params(KEY)
+    assert params["cell"]["b_hn"].shape == (n,)
+    xs = jax.random.normal(jax.random.key(4), (6, 4, 3))
+    _, hs = model.apply(params, xs)
+    h = jnp.zeros((4, n))
+    for t in range(6):
+        h = R.gru_step(params["cell"], h, xs[t], reset_after=True)
+    np.testing.assert_allclose(hs[-1], h, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="GRU only"):
+        gf.RNN("lstm", 3, n, reset_after=True)
 
 
 @pytest.mark.parametrize("kind", R.KINDS)
@@ -199,12 +236,30 @@ def test_longer_sequences_keep_the_lag():
     assert second.min() >= 50, "second marker must lie in the last window"
 
 
-def test_train_adding_learns_a_short_lag_for_every_lag_and_seed():
-    result = R.train_adding("gru", (10, 12), 2, hidden=8, steps=150, batch=16, lr=1e-2, test_batch=200)
-    assert result.loss.shape == (2, 2, 150) and result.test_mse.shape == (2, 2)
-    assert result.params["cell"]["W_h"].shape == (2, 2, 8, 24)
-    assert np.all(np.isfinite(result.loss))
-    assert float(result.test_mse.max()) < 0.5 * R.ADDING_BASELINE_MSE, "a GRU should beat the baseline at lag 10"
+def test_gf_train_learns_a_short_lag_under_vmap_over_seeds():
+    """The chapter's recipe: gf.train with a visible optax optimizer, vmapped over seeds, on fresh batches per step."""
+    model = gf.RNN("gru", 2, 8)
+    loss = lambda params, batch: model.loss_of(model.apply(params, batch[0])[0], batch[1])
+    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-2))
+    starts = gf.stack_params([model.init_params(jax.random.key(s)) for s in range(2)])
+    streams = [R.adding_problem(gf.seeds.rng(10, s), 16, 10, batches=150) for s in range(2)]
+    data = jax.tree.map(lambda *a: jnp.stack(a), *streams)
+    params, history = jax.vmap(lambda p, d: gf.train(loss, p, optimizer, d))(starts, data)
+    assert history["loss"].shape == (2, 150) and params["cell"]["W_h"].shape == (2, 8, 24)
+    assert np.all(np.isfinite(history["loss"]))
+    test = R.adding_problem(99, 200, 10)
+    test_mse = jax.vmap(lambda p: loss(p, test))(params)
+    assert float(test_mse.max()) < 0.5 * R.ADDING_BASELINE_MSE, "a GRU should beat the baseline at lag 10"
+
+
+def test_backprop_signal_of_the_model_is_hidden_signal():
+    for kind in R.KINDS:
+        model = gf.RNN(kind, 2, 8)
+        params = model.init_params(KEY)
+        xs, ys = R.adding_problem(0, 4, 20)
+        np.testing.assert_allclose(
+            gf.backprop_signal(model, params, xs, ys), R.hidden_signal(kind, params, xs, ys), rtol=1e-5
+        )
 
 
 def test_bad_input_is_rejected():
@@ -219,5 +274,3 @@ def test_bad_input_is_rejected():
         R.run("rnn", params, jnp.zeros((5, 3, 7)))
     with pytest.raises(ValueError, match="lag"):
         R.adding_problem(0, 4, 5)
-    with pytest.raises(ValueError, match="clip"):
-        R.train_adding("rnn", 10, 1, clip=0.0)

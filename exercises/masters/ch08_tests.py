@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import gradflow as gf
 from gradflow.grading.checks import Suite, answer, close, expect, function, number
 from gradflow.models import recurrent as rec
 
@@ -23,7 +24,7 @@ SCALES = (0.5, 0.9, 1.0, 1.5, 2.0, 3.0)
 
 
 def _case(seed: int, batch: int, in_dim: int, hidden: int):
-    params = rec.init_rnn(jax.random.key(seed), "lstm", in_dim, hidden, 1)
+    params = gf.RNN("lstm", in_dim, hidden).init_params(jax.random.key(seed))
     cell = dict(params["cell"])
     cell["b"] = jax.random.normal(jax.random.key(seed + 100), cell["b"].shape)
     k = jax.random.split(jax.random.key(seed + 200), 3)
@@ -102,9 +103,9 @@ def q2_range(ns):
 def q2_value(ns):
     """ratio_50 is right to 1%"""
     v = number(answer(ns, "ratio_50"), "ratio_50")
-    params = rec.init_rnn(jax.random.key(1), "rnn", 2, 32, 1, recurrent_scale=0.9)
-    xs, ys = rec.adding_problem(0, 32, 140)
-    s = np.asarray(rec.hidden_signal("rnn", params, xs, ys), np.float64)
+    rnn = gf.RNN("rnn", 2, 32, recurrent_scale=0.9)
+    xs, ys = gf.adding_problem(0, 32, 140)
+    s = np.asarray(gf.backprop_signal(rnn, rnn.init_params(jax.random.key(1)), xs, ys), np.float64)
     for off_by_one in (s[-50] / s[-1], s[-52] / s[-1]):
         expect(not close(v, off_by_one, 1e-3), "Off by one step: index -1 is h_T, so 50 steps before it is index -51.")
     expect(
@@ -125,11 +126,11 @@ def q3_on_slider(ns):
 def q3_value(ns):
     """smallest_exploding_scale is right"""
     v = number(answer(ns, "smallest_exploding_scale"), "smallest_exploding_scale")
-    xs, ys = rec.adding_problem(0, 32, 140)
+    xs, ys = gf.adding_problem(0, 32, 140)
 
     def at100(scale):
-        p = rec.init_rnn(jax.random.key(1), "rnn", 2, 32, 1, recurrent_scale=scale)
-        s = np.asarray(rec.hidden_signal("rnn", p, xs, ys), np.float64)
+        rnn = gf.RNN("rnn", 2, 32, recurrent_scale=scale)
+        s = np.asarray(gf.backprop_signal(rnn, rnn.init_params(jax.random.key(1)), xs, ys), np.float64)
         return s[-101] / s[-1]
 
     want = min(s for s in SCALES if at100(s) > 1)

@@ -11,8 +11,10 @@ The equations (``*`` is the elementwise product, sigma the logistic sigmoid):
 
 - rnn:  h_t = tanh(x_t W_x + h_{t-1} W_h + b)
 - lstm: i, f, o = sigma(.), g = tanh(.), c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t)
-- gru (Cho et al. 2014): z, r = sigma(.), n = tanh(x_t W_xn + (r * h_{t-1}) W_hn + b_n),
+- gru (Cho et al. 2014, "reset before"): z, r = sigma(.), n = tanh(x_t W_xn + (r * h_{t-1}) W_hn + b_n),
   h_t = z * h_{t-1} + (1 - z) * n
+- gru with ``reset_after=True`` (flax, PyTorch, cuDNN): n = tanh(x_t W_xn + b_n + r * (h_{t-1} W_hn + b_hn)), with
+  one more bias ``cell["b_hn"]`` (hidden,); the reset gate multiplies after the recurrent matrix
 
 The readout is linear on the last hidden state: y = h_T W_out + b_out.
 ``run`` accepts additive zero ``probes`` on h_t: the gradient of the loss with
@@ -28,10 +30,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from gradflow._checks import choice, finite_float, positive_int
-from gradflow.seeds import key as course_key
 from gradflow.seeds import rng as course_rng
 
 Array = jax.Array
@@ -51,6 +51,8 @@ class RNN:
     """A one-layer recurrent network with a linear readout: the model interface of ``gradflow.models``.
 
     ``kind`` is "rnn", "lstm" or "gru"; the scales and forget bias are those of :func:`init_rnn`.
+    ``reset_after`` (GRU only) picks flax's and PyTorch's GRU, where the reset gate multiplies h_{t-1} W_hn + b_hn,
+    instead of Cho et al.'s, where it multiplies h_{t-1} before W_hn (the default).
     Its hidden states are h_1..h_T, one array (T, batch, hidden); its loss is the mean squared error.
     """
 
@@ -61,9 +63,12 @@ class RNN:
     recurrent_scale: float = 1.0
     input_scale: float = 1.0
     forget_bias: float = 1.0
+    reset_after: bool = False
 
     def __post_init__(self) -> None:
         _check_kind(self.kind)
+        if self.reset_after and self.kind != "gru":
+            raise ValueError(f"reset_after applies to the GRU only; got kind {self.kind!r}")
         for name in ("in_dim", "hidden", "out_dim"):
             positive_int(name, getattr(self, name))
 
@@ -78,11 +83,12 @@ class RNN:
             recurrent_scale=self.recurrent_scale * scale,
             input_scale=self.input_scale,
             forget_bias=self.forget_bias,
+            reset_after=self.reset_after,
         )
 
     def apply(self, params: Params, xs: Array, probes: Array | None = None) -> tuple[Array, Array]:
         """(readout (batch, out_dim), hidden states (T, batch, hidden)) on ``xs`` (T, batch, in_dim)."""
-        hs = run(self.kind, params, xs, probes)
+        hs = run(self.kind, params, xs, probes, reset_after=self.reset_after)
         return hs[-1] @ params["out"]["W"] + params["out"]["b"], hs
 
     def loss_of(self, output: Array, y: Array) -> Array:
@@ -110,6 +116,7 @@ def init_rnn(
     recurrent_scale: float = 1.0,
     input_scale: float = 1.0,
     forget_bias: float = 1.0,
+    reset_after: bool = False,
 ) -> Params:
     """Parameters of a one-layer recurrent network with a linear readout.
 
@@ -121,7 +128,8 @@ def init_rnn(
     Gers et al. 2000 and Jozefowicz et al. 2015 recommend). The readout is
     Gaussian with variance 1 / hidden. All Gaussians come from one draw of
     ``jax.random.normal(key, ...)``; the QR factorization runs in NumPy (float64),
-    which spares XLA compilations. (Under ``vmap``, scale with :func:`scale_recurrent`.)
+    which spares XLA compilations. (Under ``vmap``, scale with :func:`scale_recurrent`.) With
+    ``reset_after`` (GRU only) the cell also holds the recurrent bias ``b_hn`` (hidden,), zero.
     """
     kind = _check_kind(kind)
     in_dim, hidden, out_dim = (
@@ -141,8 +149,13 @@ def init_rnn(
     if kind == "lstm":
         b[hidden : 2 * hidden] = forget_bias
     w_out = z_out.reshape(hidden, out_dim) / np.sqrt(hidden)
+    if reset_after and kind != "gru":
+        raise ValueError(f"reset_after applies to the GRU only; got kind {kind!r}")
     f32 = lambda a: jnp.asarray(a, jnp.float32)
-    return {"cell": {"W_x": f32(w_x), "W_h": f32(w_h), "b": f32(b)}, "out": {"W": f32(w_out), "b": jnp.zeros(out_dim)}}
+    cell = {"W_x": f32(w_x), "W_h": f32(w_h), "b": f32(b)}
+    if reset_after:
+        cell["b_hn"] = jnp.zeros(hidden, jnp.float32)
+    return {"cell": cell, "out": {"W": f32(w_out), "b": jnp.zeros(out_dim)}}
 
 
 def rnn_step(cell: dict[str, Array], h: Array, x: Array) -> Array:
@@ -171,14 +184,22 @@ def lstm_step(cell: dict[str, Array], state: LSTMState, x: Array) -> LSTMState:
     return LSTMState(o * jnp.tanh(c), c)
 
 
-def gru_step(cell: dict[str, Array], h: Array, x: Array) -> Array:
-    """One GRU step (Cho et al. 2014): h_t = z * h_{t-1} + (1 - z) * n, shapes as :func:`rnn_step`."""
+def gru_step(cell: dict[str, Array], h: Array, x: Array, reset_after: bool = False) -> Array:
+    """One GRU step: h_t = z * h_{t-1} + (1 - z) * n, shapes as :func:`rnn_step`.
+
+    Cho et al. 2014 ("reset before", the default): n = tanh(x W_xn + b_n + (r * h) W_hn). With ``reset_after``
+    (flax.linen.GRUCell, PyTorch, cuDNN): n = tanh(x W_xn + b_n + r * (h W_hn + b_hn)), ``b_hn`` from the cell
+    (zero if absent). The two agree when r = 1 and b_hn = 0, and differ otherwise.
+    """
     n_h = h.shape[-1]
     ax = x @ cell["W_x"] + cell["b"]
     w_h = cell["W_h"]
     zr = jax.nn.sigmoid(ax[..., : 2 * n_h] + h @ w_h[:, : 2 * n_h])
     z, r = zr[..., :n_h], zr[..., n_h:]
-    n = jnp.tanh(ax[..., 2 * n_h :] + (r * h) @ w_h[:, 2 * n_h :])
+    if reset_after:
+        n = jnp.tanh(ax[..., 2 * n_h :] + r * (h @ w_h[:, 2 * n_h :] + cell.get("b_hn", 0.0)))
+    else:
+        n = jnp.tanh(ax[..., 2 * n_h :] + (r * h) @ w_h[:, 2 * n_h :])
     return z * h + (1.0 - z) * n
 
 
@@ -191,13 +212,20 @@ def _check_xs(params: Params, xs: Array) -> None:
         raise ValueError(f"xs has {xs.shape[2]} input features; the cell expects {params['cell']['W_x'].shape[0]}")
 
 
-def run(kind: str, params: Params, xs: Array, probes: Array | None = None, return_cells: bool = False):
+def run(
+    kind: str,
+    params: Params,
+    xs: Array,
+    probes: Array | None = None,
+    return_cells: bool = False,
+    reset_after: bool = False,
+):
     """Hidden states h_1..h_T, shape (T, batch, hidden), of the network on ``xs`` (T, batch, in_dim).
 
     The initial state is zero. ``probes`` (T, batch, hidden), if given, are added
     to each h_t before it is passed on (zeros change nothing; their gradient is
     dL/dh_t). With ``return_cells`` an LSTM also returns its cell states c_t
-    (T, batch, hidden) as a second value.
+    (T, batch, hidden) as a second value. ``reset_after`` picks the GRU variant (:func:`gru_step`).
     """
     kind = _check_kind(kind)
     _check_xs(params, xs)
@@ -219,7 +247,9 @@ def run(kind: str, params: Params, xs: Array, probes: Array | None = None, retur
         _, (hs, cs) = jax.lax.scan(step, LSTMState(h0, h0), (xs, probes))
         return (hs, cs) if return_cells else hs
 
-    cell_step = rnn_step if kind == "rnn" else gru_step
+    if reset_after and kind != "gru":
+        raise ValueError(f"reset_after applies to the GRU only; got kind {kind!r}")
+    cell_step = rnn_step if kind == "rnn" else partial(gru_step, reset_after=reset_after)
 
     def step(h, inputs):
         x, p = inputs
@@ -245,6 +275,9 @@ def sequence_loss(kind: str, params: Params, xs: Array, ys: Array, probes: Array
 def hidden_signal(kind: str, params: Params, xs: Array, ys: Array) -> Array:
     """The backprop signal ||dL/dh_t|| for t = 1..T, shape (T,), L = :func:`sequence_loss`.
 
+    Legacy: ``gf.backprop_signal(gf.RNN(kind, ...), params, xs, ys)`` measures the same; this stays only
+    while ``tests/test_diagnostics.py`` compares against it.
+
     The norm is the Frobenius norm over the batch and hidden units. Because the
     loss reads only h_T, dL/dh_t = (dh_T/dh_t)^T dL/dh_T: a product of T - t
     step Jacobians applied to the signal at the end.
@@ -254,13 +287,6 @@ def hidden_signal(kind: str, params: Params, xs: Array, ys: Array) -> Array:
     return jnp.sqrt(jnp.sum(grads**2, axis=(1, 2)))
 
 
-def stack_params(params: list[Params]) -> Params:
-    """Stack a list of parameter dicts along a new leading axis (for ``vmap``)."""
-    if not params:
-        raise ValueError("stack_params needs at least one parameter dict")
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *params)
-
-
 def scale_recurrent(params: Params, scale: float | Array) -> Params:
     """``params`` with the recurrent matrix W_h multiplied by ``scale``.
 
@@ -268,16 +294,6 @@ def scale_recurrent(params: Params, scale: float | Array) -> Params:
     blocks), sigma_max of every block of the result is ``scale``.
     """
     return {**params, "cell": {**params["cell"], "W_h": params["cell"]["W_h"] * scale}}
-
-
-@partial(jax.jit, static_argnames=("kind",))
-def signal_sweep(kind: str, params: Params, xs: Array, ys: Array) -> Array:
-    """:func:`hidden_signal` for a stack of parameter sets (leading axis n): shape (n, T).
-
-    Use with :func:`stack_params` (e.g. several seeds or trained networks) or
-    ``jax.vmap(lambda s: scale_recurrent(p, s))(scales)`` (a sweep over sigma_max).
-    """
-    return jax.vmap(lambda p: hidden_signal(kind, p, xs, ys))(params)
 
 
 # ----------------------------------------------------------------------------- the adding problem
@@ -338,81 +354,3 @@ def adding_problem(
     rng = seed if isinstance(seed, np.random.Generator) else course_rng(seed)
     xs, ys = _adding_inputs(*(jnp.asarray(a) for a in _adding_arrays(rng, n, batch, lag, window, length)))
     return (xs[0], ys[0]) if batches is None else (xs, ys)
-
-
-class TrainResult(NamedTuple):
-    """Training on the adding problem, stacked over lags and seeds.
-
-    params: the final parameters, leading axes (lags, seeds);
-    loss: (lags, seeds, steps) training MSE of each step's batch;
-    test_mse: (lags, seeds) MSE on a fixed test set (one per lag) after training.
-    """
-
-    params: Params
-    loss: Array
-    test_mse: Array
-
-
-@partial(jax.jit, static_argnames=("kind",))
-def _train_adding(kind, params, values, first, second, test, lr, clip):
-    optimizer = optax.chain(optax.clip_by_global_norm(clip), optax.adam(lr))
-
-    def one_run(params, values, first, second, test):
-        def step(carry, batch):
-            params, opt_state = carry
-            xs, ys = _adding_inputs(*batch)
-            value, grads = jax.value_and_grad(lambda p: sequence_loss(kind, p, xs, ys))(params)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), value
-
-        (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), (values, first, second))
-        return params, losses, sequence_loss(kind, params, *_adding_inputs(*test))
-
-    return TrainResult(*jax.vmap(one_run)(params, values, first, second, test))
-
-
-def train_adding(
-    kind: str,
-    lags: int | tuple[int, ...],
-    seeds: int = 4,
-    *,
-    hidden: int = 32,
-    steps: int = 800,
-    batch: int = 64,
-    lr: float = 3e-3,
-    clip: float = 1.0,
-    forget_bias: float = 1.0,
-    window: int = 10,
-    test_batch: int = 500,
-) -> TrainResult:
-    """Train one network per (lag, seed) on the adding problem with Adam and global-norm clipping.
-
-    All sequences have length max(lags) + window, so every lag and seed trains
-    at once (``vmap``) in one jitted ``lax.scan``: one compilation per kind.
-    Seed s draws the initial weights from ``course_key(s)`` (the same for
-    every lag) and the training batches from NumPy seed (lag, s), a fresh batch
-    every step; the test set of a lag is the same for every seed. Returns a
-    :class:`TrainResult` with leading axes (lags, seeds).
-    """
-    kind = _check_kind(kind)
-    lags = (lags,) if isinstance(lags, (int, np.integer)) else tuple(lags)
-    if not lags:
-        raise ValueError("lags must name at least one lag")
-    seeds = positive_int("seeds", seeds)
-    lr = finite_float("lr", lr, positive=True, allow_zero=False)
-    clip = finite_float("clip", clip, positive=True, allow_zero=False)
-    for name, value in (("hidden", hidden), ("steps", steps), ("test_batch", test_batch)):
-        positive_int(name, value)
-    length = max(_check_adding(batch, lag, window, None)[3] for lag in lags)
-    inits = [init_rnn(course_key(s), kind, 2, hidden, 1, forget_bias=forget_bias) for s in range(seeds)]
-    params = stack_params(inits * len(lags))
-    train = [
-        _adding_arrays(course_rng(lag, s), steps, batch, lag, window, length) for lag in lags for s in range(seeds)
-    ]
-    tests = [_adding_arrays(course_rng(10**6, lag), 1, test_batch, lag, window, length) for lag in lags]
-    tests = [tuple(a[0] for a in t) for t in tests for _ in range(seeds)]
-    stacked = [jnp.asarray(np.stack(parts)) for parts in zip(*train, strict=True)]
-    test = tuple(jnp.asarray(np.stack(parts)) for parts in zip(*tests, strict=True))
-    result = _train_adding(kind, params, *stacked, test, lr, clip)
-    shape = (len(lags), seeds)
-    return jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), result)

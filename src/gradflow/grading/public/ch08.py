@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import gradflow as gf
 from gradflow.grading.checks import Suite, answer, close, expect, function, number
 from gradflow.models import recurrent as rec
 
@@ -22,7 +23,7 @@ SCALES = (0.5, 0.9, 1.0, 1.5, 2.0, 3.0)
 
 
 def _case(seed: int, batch: int, in_dim: int, hidden: int):
-    params = rec.init_rnn(jax.random.key(seed), "lstm", in_dim, hidden, 1)
+    params = gf.RNN("lstm", in_dim, hidden).init_params(jax.random.key(seed))
     cell = dict(params["cell"])
     cell["b"] = jax.random.normal(jax.random.key(seed + 100), cell["b"].shape)
     k = jax.random.split(jax.random.key(seed + 200), 3)
