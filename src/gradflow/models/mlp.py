@@ -9,7 +9,7 @@ logits of shape (batch, out_dim).
 
 The hidden activations h_0 = x, h_1, ..., h_depth are returned on request, and
 ``forward`` accepts additive zero "probes" on them: the gradient of the loss
-with respect to a probe is the backprop signal dL/dh_l (see ``gradients``).
+with respect to a probe is the backprop signal dL/dh_l (see ``gradflow.measure.probes``).
 
 Two options compose with any activation and initializer (both off by default):
 
