@@ -58,7 +58,7 @@ def test_check_reads_the_callers_variables_and_knows_its_questions():
     )
     assert notebook["report"].passed
     check = notebook["check"]
-    with pytest.raises(ValueError, match=r"\['q1', 'q2', 'q3', 'q4'\]"):
+    with pytest.raises(ValueError, match=r"\['q1', 'q2', 'q3', 'q4', 'q5'\]"):
         check("q9")
     with pytest.raises(ValueError, match="no public tests"):
         Checker("ch99")
