@@ -46,6 +46,10 @@ UNIT_FRACTION = 0.5
 
 STATUSES = ("non-finite", "exploding", "vanishing", "healthy")
 
+BOOK_URL = ""
+"""Base URL of the published book (e.g. ``https://example.org/gradient-flow``); when set, fixes link to their
+chapter's page. Empty: fixes name their chapter (a relative link would break in a learner's notebook)."""
+
 CHAPTERS: dict[int, tuple[str, str]] = {
     3: ("Chain-rule products", "03_chain_rule_products"),
     4: ("Activation derivative bounds", "04_activation_derivatives"),
@@ -79,9 +83,20 @@ class Fix:
     chapter: int
 
     @property
+    def where(self) -> str:
+        """The chapter by number and title, e.g. ``chapter 5, Initialization`` (readable in any notebook)."""
+        return (
+            f"chapter {self.chapter}, {CHAPTERS[self.chapter][0]}"
+            if self.chapter in CHAPTERS
+            else f"chapter {self.chapter}"
+        )
+
+    @property
     def url(self) -> str | None:
-        """Relative URL of the chapter's page in the built book (None while the chapter is not published)."""
-        return f"../chapters/{CHAPTERS[self.chapter][1]}.html" if self.chapter in CHAPTERS else None
+        """The chapter's published page when ``BOOK_URL`` is set, else None (a relative link breaks in a learner's notebook)."""
+        if not BOOK_URL or self.chapter not in CHAPTERS:
+            return None
+        return f"{BOOK_URL.rstrip('/')}/chapters/{CHAPTERS[self.chapter][1]}.html"
 
     @property
     def label(self) -> str:
@@ -147,11 +162,22 @@ def judge(report: Report) -> Verdict:
         _gradient_rule(report, reasons)
         _update_rule(report, reasons, notes)
         _unit_rule(report, reasons)
-    if not report.has_signal and not report.has_optimizer:
+    if not report.has_signal:
+        notes.insert(
+            0,
+            "Diagnosis from the weights only: no backprop signal was measured (it needs tap(name, h) calls in the model "
+            "and activations=capture()). A badly scaled ReLU net can pass the weight-gradient checks, because a bad "
+            "scale moves every layer's weight gradient by the same factor"
+            + (
+                "; the update-to-weight ratios above still see it."
+                if report.has_optimizer
+                else "; pass the optimizer too (update-to-weight ratios)."
+            ),
+        )
+    if report.adaptive and status_hint(reasons) == "vanishing":
         notes.append(
-            "Weight gradients only: a badly scaled ReLU net can pass these checks, because a bad scale moves every "
-            "layer's weight gradient by the same factor. Mark layers with tap() and pass activations=capture() "
-            "(backprop signal), or pass the optimizer (update-to-weight ratios)."
+            "The optimizer already rescales each coordinate by its gradient history (Adam-like), so an adaptive "
+            "optimizer is not listed as a fix; its eps bounds how small a gradient it can rescale (chapter 10)."
         )
     status = "healthy"
     for candidate in STATUSES[:3]:
@@ -171,6 +197,11 @@ def judge(report: Report) -> Verdict:
     units = [r for r in main if r.rule in ("dead", "saturated")]
     layer = units[0].layer if units else main[0].layer if main else None
     return Verdict(status, layer, main, notes, _fixes(report, status, main))
+
+
+def status_hint(reasons: list[Reason]) -> str:
+    """The first status among ``reasons`` in the order of STATUSES (healthy if none)."""
+    return next((c for c in STATUSES[:3] if any(r.status == c for r in reasons)), "healthy")
 
 
 def _non_finite(report: Report, reasons: list[Reason]) -> None:
@@ -307,4 +338,6 @@ def _fixes(report: Report, status: str, reasons: list[Reason]) -> list[Fix]:
             keys = ["init", "bn", "residual"]
         else:
             keys = ["relu", "init", "bn", "residual", "adam"]
+    if report.adaptive:  # the model is already trained with an adaptive optimizer: do not suggest one
+        keys = [k for k in keys if k != "adam"]
     return [FIXES[k] for k in dict.fromkeys(keys)]
