@@ -54,7 +54,13 @@ class TapStats:
     value_sample: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
-_COLOURS = {"healthy": "#009E73", "vanishing": "#0072B2", "exploding": "#D55E00", "non-finite": "#CC79A7"}
+_COLOURS = {
+    "healthy": "#009E73",
+    "borderline": "#E69F00",
+    "vanishing": "#0072B2",
+    "exploding": "#D55E00",
+    "non-finite": "#CC79A7",
+}
 
 
 @dataclass
@@ -123,7 +129,7 @@ class Report:
 
     @property
     def status(self) -> str:
-        """The verdict's status: vanishing, exploding, non-finite or healthy."""
+        """The verdict's status: vanishing, exploding, non-finite, borderline or healthy."""
         return self.verdict.status if self.verdict else "unknown"
 
     # ---- text and HTML -------------------------------------------------------------------------

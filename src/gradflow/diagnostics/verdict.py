@@ -43,8 +43,11 @@ UPDATE_HIGH = 1e-1
 UPDATE_LOW = 1e-5
 UPDATE_HEALTHY = 1e-3
 UNIT_FRACTION = 0.5
+BORDERLINE = 10.0
+"""A measurement within this factor of a vanishing/exploding threshold, on the healthy side, makes the verdict
+borderline when no rule fired (calibrated on measured nets: tests/test_diagnostics_thresholds.py)."""
 
-STATUSES = ("non-finite", "exploding", "vanishing", "healthy")
+STATUSES = ("non-finite", "exploding", "vanishing", "borderline", "healthy")
 
 BOOK_URL = ""
 """Base URL of the published book (e.g. ``https://example.org/gradient-flow``); when set, fixes link to their
@@ -169,7 +172,7 @@ def judge(report: Report) -> Verdict:
             "and activations=capture()). A badly scaled ReLU net can pass the weight-gradient checks, because a bad "
             "scale moves every layer's weight gradient by the same factor"
             + (
-                "; the update-to-weight ratios above still see it."
+                "; the update-to-weight ratios still see it."
                 if report.has_optimizer
                 else "; pass the optimizer too (update-to-weight ratios)."
             ),
@@ -189,6 +192,11 @@ def judge(report: Report) -> Verdict:
         signal = [r for r in reasons if r.rule == "signal"]
         if signal:
             status = signal[0].status
+    side = None
+    if status == "healthy":
+        side = _borderline(report, reasons)
+        if side:
+            status = "borderline"
     main = [r for r in reasons if r.status == status]
     for r in reasons:
         if r.status != status:
@@ -196,12 +204,40 @@ def judge(report: Report) -> Verdict:
     # name the root cause: the first dead or saturated layer (the layers after it die with it), else the first reason
     units = [r for r in main if r.rule in ("dead", "saturated")]
     layer = units[0].layer if units else main[0].layer if main else None
-    return Verdict(status, layer, main, notes, _fixes(report, status, main))
+    return Verdict(status, layer, main, notes, _fixes(report, side or status, main))
 
 
 def status_hint(reasons: list[Reason]) -> str:
     """The first status among ``reasons`` in the order of STATUSES (healthy if none)."""
     return next((c for c in STATUSES[:3] if any(r.status == c for r in reasons)), "healthy")
+
+
+def _borderline(report: Report, reasons: list[Reason]) -> str | None:
+    """Borderline reasons (within BORDERLINE of a threshold); returns the side they lean to, or None."""
+    found: list[tuple[str, Reason]] = []
+    names, s = _signal_series(report)
+    if len(s) >= 2 and s[-1] > 0:
+        rel = s[0] / s[-1]
+        if 1 / SIGNAL_RATIO <= rel < BORDERLINE / SIGNAL_RATIO or SIGNAL_RATIO / BORDERLINE < rel <= SIGNAL_RATIO:
+            side = "vanishing" if rel < 1 else "exploding"
+            found.append((side, Reason("borderline", "signal", names[0],
+                f"the backprop signal at {names[0]} is {_fmt(rel)} times the one at {names[-1]}: within a factor "
+                f"{BORDERLINE:.0f} of the {side} threshold ({_fmt(SIGNAL_RATIO ** (-1 if rel < 1 else 1))})")))  # fmt: skip
+    layers = report.layers
+    if len(layers) >= 2 and layers[-1].grad_ratio > 0:
+        rel = layers[0].grad_ratio / layers[-1].grad_ratio
+        if 1 / GRAD_RATIO <= rel < BORDERLINE / GRAD_RATIO:
+            found.append(("vanishing", Reason("borderline", "gradient", layers[0].name,
+                f"the gradient-to-weight ratio of {layers[0].name} is {_fmt(rel)} times that of {layers[-1].name}: "
+                f"within a factor {BORDERLINE:.0f} of the vanishing threshold (1/{GRAD_RATIO:.0f})")))  # fmt: skip
+    if report.has_optimizer and layers:
+        top = max(lay.update_ratio for lay in layers)
+        if UPDATE_LOW <= top < BORDERLINE * UPDATE_LOW:
+            found.append(("vanishing", Reason("borderline", "update", None,
+                f"one optimizer step changes no layer by more than {_fmt(top)} of its norm: within a factor "
+                f"{BORDERLINE:.0f} of the frozen threshold ({UPDATE_LOW:g}); about {UPDATE_HEALTHY:g} is healthy")))  # fmt: skip
+    reasons += [r for _, r in found]
+    return found[0][0] if found else None
 
 
 def _non_finite(report: Report, reasons: list[Reason]) -> None:

@@ -67,6 +67,6 @@ def q2_types(ns):
 
 @suite.test("q3", points=1)
 def q3_on_slider(ns):
-    """smallest_healthy_scale is one of the slider's scales"""
-    s = number(answer(ns, "smallest_healthy_scale"), "smallest_healthy_scale")
+    """smallest_not_vanishing_scale is one of the slider's scales"""
+    s = number(answer(ns, "smallest_not_vanishing_scale"), "smallest_not_vanishing_scale")
     expect(any(close(s, v, 0.0, 1e-9) for v in SCALES), f"Give one of the slider's scales {list(SCALES)}.")
