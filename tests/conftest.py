@@ -8,6 +8,13 @@ instruction set: ``tools/second_execution.py``, one chapter at a time) start in 
 as soon as the tests are collected, and the tests that read them run last: the unit tests run
 meanwhile. ``tests/test_second_execution.py`` waits for it. Set
 GRADFLOW_SECOND_EXECUTION=/dir to reuse the JSON results of an earlier one.
+
+The tests, the book build they start and the chapters they execute share XLA's persistent compilation cache
+with ``make book`` (``_build/.jax_cache``; ``make clean`` empties it): on a CPU, compiling, not computing,
+dominates most tests, and a function compiled once (in an earlier run, or by another process of this one) is
+read back from disk. Every compilation is cached, however short: the unit tests compile hundreds of small
+functions (each eager operation is one) in 0.05-0.5 s each. Set JAX_COMPILATION_CACHE_DIR to put the cache
+elsewhere, or to the empty string to run without one. The second execution stays cold (it removes the variable).
 """
 
 from __future__ import annotations
@@ -21,6 +28,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Before any test module imports jax: JAX reads these when it is first imported (the kernels and tools this
+# session starts inherit them).
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(ROOT / "_build" / ".jax_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 
 # Tests that read the built book (or the second execution) run last, and both start in the background as soon as the

@@ -8,10 +8,10 @@ import numpy as np
 import optax
 import pytest
 
-from gradflow.measure.gradients import backprop_signal
+import gradflow as gf
+from gradflow.measure.probes import backprop_signal
 from gradflow.models import batchnorm as bn
 from gradflow.models.mlp import MLP, forward, forward_with_state, init_mlp, init_state
-from gradflow.training.legacy import train
 
 KEY = jax.random.key(0)
 
@@ -104,12 +104,12 @@ def test_training_threads_the_state_and_returns_it_only_when_given():
     spec = MLP(6, 8, 2, 3, activation="tanh", batch_norm=True)
     params = init_mlp(KEY, spec)
     x, y = jax.random.normal(KEY, (40, 6)), jnp.arange(40) % 3
-    out = train(spec, params, x, y, optax.sgd(0.1), steps=5, batch_size=20, state=init_state(spec))
+    batches = gf.minibatches((x, y), 5, 20, KEY)
+    loss = lambda p, s, batch: gf.loss_and_state(spec, p, s, *batch)
+    out = gf.train(loss, params, optax.sgd(0.1), batches, state=init_state(spec))
     assert len(out) == 3 and set(out[2]) == {"bn_01", "bn_02"}
     assert float(jnp.abs(out[2]["bn_01"]["mean"]).max()) > 0.0, "running means did not move"
-    assert len(train(spec, params, x, y, optax.sgd(0.1), steps=5)) == 2
-    with pytest.raises(ValueError, match="state must be a dict with the keys"):
-        train(spec, params, x, y, optax.sgd(0.1), steps=5, state={})
+    assert len(gf.train(lambda p, batch: gf.loss_fn(spec, p, *batch), params, optax.sgd(0.1), batches)) == 2
 
 
 @pytest.mark.parametrize(

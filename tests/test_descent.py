@@ -53,3 +53,14 @@ def test_one_step_is_w_minus_lr_times_aw():
 def test_bad_input(a, w0, lr, match):
     with pytest.raises(ValueError, match=match):
         descent.gradient_descent(a, w0, lr, 10)
+
+
+def test_verdict_puts_the_critical_rate_on_the_boundary():
+    theta = np.pi / 6
+    rotation = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    a = jnp.asarray(rotation @ np.diag([1.0, 10.0]) @ rotation.T, jnp.float32)  # chapter 2's quadratic
+    lr_crit = descent.critical_lr(a)
+    assert lr_crit == pytest.approx(0.2, rel=1e-6)
+    assert descent.verdict(0.2, lr_crit) == "boundary"
+    assert descent.verdict(0.19, lr_crit) == "converges"
+    assert descent.verdict(0.21, lr_crit) == "diverges"

@@ -12,9 +12,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from diagnostics_nets import batch, build, dense_net
-from gradflow.diagnostics import Monitor, capture, diagnose, returned, tap
+from gradflow.diagnostics import Monitor, capture, diagnose, returned, tap, train_monitored
 from gradflow.diagnostics.models import mlp_loss
-from gradflow.measure.gradients import backprop_signal, weight_gradient_norms
+from gradflow.measure.probes import backprop_signal, weight_gradient_norms
 from gradflow.models.mlp import MLP, init_mlp, loss_fn
 
 XB = batch()
@@ -30,7 +30,7 @@ def report():
 def test_matches_gradients_module(report):
     np.testing.assert_allclose(
         list(report.signal().values()), backprop_signal(SPEC, PARAMS, *XB), rtol=1e-4,
-        err_msg="the tapped backprop signal must equal gradients.backprop_signal (probes on h_0..h_depth)",
+        err_msg="the tapped backprop signal must equal probes.backprop_signal (probes on h_0..h_depth)",
     )  # fmt: skip
     np.testing.assert_allclose(report.grad_norms, weight_gradient_norms(SPEC, PARAMS, *XB), rtol=1e-5)
     assert report.names == [*(f"dense_{i:02d}/W" for i in range(1, 7)), "output/W"], report.names
@@ -135,7 +135,9 @@ def test_text_html_and_plot(report):
     assert "dense_01/W" in text and "h3" in text
     html = report._repr_html_()
     assert "<table>" in html and "Verdict: vanishing" in html
-    assert 'href="../chapters/05_' in html, "fixes link to their chapters"
+    assert "chapter 5, Initialization" in html and 'href="../' not in html, (
+        "fixes name their chapter (no relative links)"
+    )
     fig = report.plot()
     assert isinstance(fig, Figure) and len(fig.axes) >= 3
 
@@ -161,6 +163,28 @@ def test_monitor_records_every_n_and_plots():
     assert len(fig.axes) == 4
     with pytest.raises(ValueError, match="floating-point arrays"):
         mon.record(0, params, {"W": jnp.ones(3)})
+
+
+def test_train_monitored_runs_gf_train_and_keeps_every_nth_step():
+    """train_monitored (gf.train, records every step) keeps the rows a hand-written loop's Monitor records."""
+    spec = MLP(64, 16, 3, 10, activation="relu", init="he")
+    loss, params = mlp_loss(spec), init_mlp(jax.random.key(1), spec)
+    x, y = XB
+    opt = optax.sgd(0.05)
+    trained, mon = train_monitored(loss, params, x, y, opt, 12, every=5, batch_size=32, key=jax.random.key(2))
+    rows = jax.random.randint(jax.random.key(2), (12, 32), 0, x.shape[0])
+    hand, state, p = Monitor(params, every=5), opt.init(params), params
+    for step in range(12):
+        value, grads = jax.value_and_grad(loss)(p, (x[rows[step]], y[rows[step]]))
+        updates, state = opt.update(grads, state, p)
+        hand.record(step, p, grads, updates, loss=value)
+        p = optax.apply_updates(p, updates)
+    got, want = mon.history(), hand.history()
+    assert list(got["steps"]) == [0, 5, 10] and set(got) == set(want)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-4, atol=1e-7, err_msg=k)
+    np.testing.assert_allclose(trained["dense_01"]["W"], p["dense_01"]["W"], rtol=1e-4, atol=1e-6)
+    assert len(mon.plot().axes) == 4
 
 
 def test_monitor_overhead_is_small():

@@ -18,6 +18,8 @@ def test_descent_explorer_diverges_above_the_critical_rate_and_rejects_bad_quadr
     assert "diverges" in box.caption.value
     box.set(lr=0.19)
     assert "converges" in box.caption.value and len(box.timings) == 3
+    box.set(lr=0.2)  # exactly 2/lambda_max: on the boundary, not "converges" (float32's 0.2 is below 2/10.000000x)
+    assert "neither converges nor diverges" in box.caption.value
     with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
         explorers.descent_by_learning_rate(jnp.eye(3), jnp.ones(3))
 

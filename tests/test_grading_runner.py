@@ -252,6 +252,6 @@ def test_chapter_two_master_and_blank(tmp_path):
     (subs / "master.ipynb").write_text(json.dumps(master_notebook("ch02")))
     (subs / "blank.ipynb").write_bytes((STUDENT / "ch02.ipynb").read_bytes())
     found = by_path(grade_folder(subs, MASTERS / "ch02_tests.py", tmp_path / "out", LIMITS, progress=False, warm=False))
-    assert found["master"]["score"] == found["master"]["max"] == 13
+    assert found["master"]["score"] == found["master"]["max"] == 17
     assert found["master"]["problems"] == []
     assert found["blank"]["score"] == 0 and found["blank"]["problems"] == []

@@ -1,4 +1,5 @@
-"""The hand-written initializers of chapter 5, checked against jax.nn.initializers by their variances."""
+"""The hand-written initializers of chapter 5, checked against jax.nn.initializers by their variances (and, where
+jax.nn draws the same distribution, sample by sample)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,17 @@ def test_normal_ones_are_plain_gaussians_unlike_jax_truncated_normals():
     ref = jax.nn.initializers.he_normal()(KEY, (512, 256))
     assert float(jnp.abs(mine).max() / jnp.std(mine)) > 3.5, "a plain Gaussian sample of 131072 reaches past 3.5 sigma"
     assert float(jnp.abs(ref).max() / jnp.std(ref)) < 2.28, "jax's he_normal is truncated at 2/0.8796 sigma"
+
+
+@pytest.mark.parametrize("shape", [(512, 256), (256, 512), (64, 64)])
+def test_xavier_uniform_and_orthogonal_equal_jax_sample_by_sample(shape):
+    for name in ("xavier_uniform", "orthogonal"):
+        for key in (KEY, jax.random.key(7)):
+            mine, ref = ih.HAND_WRITTEN[name](key, shape), ih.JAX_REFERENCE[name](key, shape)
+            np.testing.assert_allclose(np.asarray(mine), np.asarray(ref), rtol=0, atol=1e-6, err_msg=name)
+    for name in ("lecun_normal", "xavier_normal", "he_normal"):  # jax.nn truncates these: different samples
+        mine, ref = ih.HAND_WRITTEN[name](KEY, shape), ih.JAX_REFERENCE[name](KEY, shape)
+        assert float(jnp.abs(mine - ref).max()) > np.sqrt(ih.target_variance(name, shape)), name
 
 
 @pytest.mark.parametrize("shape", [(64, 32), (32, 64), (40, 40)])

@@ -102,20 +102,8 @@ def test_every_initializer_name_works():
         assert w.shape == (16, 8) and bool(jnp.all(jnp.isfinite(w)))
 
 
-def test_init_stack_stacks_one_draw_per_key():
-    from gradflow.models.mlp import init_stack
-
-    spec = MLP(3, 4, 2, 2, batch_norm=True)
-    keys = jax.random.split(KEY, 3)
-    stacked = init_stack(keys, spec, 0.5)
-    assert stacked["dense_02"]["W"].shape == (3, 4, 4) and stacked["bn_01"]["gamma"].shape == (3, 4)
-    np.testing.assert_array_equal(stacked["dense_01"]["W"][2], init_mlp(keys[2], spec, 0.5)["dense_01"]["W"])
-    with pytest.raises(ValueError, match="1-D array of PRNG keys"):
-        init_stack(KEY, spec)
-
-
 def test_stack_params_stacks_leaves_and_rejects_an_empty_list():
-    from gradflow.models.mlp import stack_params
+    from gradflow import stack_params
 
     a, b = init_mlp(KEY, MLP(3, 4, 2, 2)), init_mlp(jax.random.key(1), MLP(3, 4, 2, 2))
     stacked = stack_params([a, b])
@@ -127,7 +115,7 @@ def test_stack_params_stacks_leaves_and_rejects_an_empty_list():
 
 @pytest.mark.parametrize("init", ["he", "orthogonal", "xavier_uniform"])
 def test_init_mlp_draws_each_layer_from_its_own_key(init):
-    """init_mlp draws the hidden layers in one vmapped call; the values must equal one draw per layer."""
+    """Layer l is drawn from the l-th key of jax.random.split(key, depth + 1): the same numbers as one draw per layer."""
     spec = MLP(5, 8, 4, 3, init=init)
     params = init_mlp(KEY, spec, 0.7)
     keys = jax.random.split(KEY, spec.depth + 1)
@@ -152,3 +140,17 @@ def test_variance_scaling_matches_jax_nn_for_conv_kernels():
     ours = variance_scaling(KEY, shape, 2.0, "fan_in", "normal", in_axis=1, out_axis=0)
     theirs = jax.nn.initializers.variance_scaling(2.0, "fan_in", "normal", in_axis=1, out_axis=0)(KEY, shape)
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_the_speed_helpers_give_the_plain_calls_numbers():
+    """gradflow._fast: keys split on the host are jax.random.split's keys; stacking on the host is jnp.stack."""
+    from gradflow._fast import split_keys, stack_params
+
+    want = jax.random.key_data(jax.random.split(KEY, 5))
+    got = split_keys(KEY, 5)
+    assert len(got) == 5
+    np.testing.assert_array_equal(np.stack([jax.random.key_data(k) for k in got]), want)
+    traced = jax.jit(lambda k: jnp.stack([jax.random.key_data(x) for x in split_keys(k, 5)]))(KEY)
+    np.testing.assert_array_equal(traced, want)
+    trees = [{"a": jnp.full((2,), float(i))} for i in range(3)]
+    np.testing.assert_array_equal(stack_params(trees)["a"], jnp.stack([t["a"] for t in trees]))

@@ -128,7 +128,7 @@ def q2_value(ns):
     r = number(answer(ns, "ratio_first_last"), "ratio_first_last")
     expect(
         not close(r, signal_ratio, 0.05),
-        "That is the ratio of backprop signals dL/dh; this question asks for weight gradients dL/dW (weight_gradient_norms).",
+        "That is the ratio of backprop signals dL/dh; this question asks for weight gradients dL/dW (gf.weight_gradient_norms).",
     )
     expect(not close(r, full_batch, 0.05), "Use the batch xb, yb of 128 images, not the whole training set.")
     expect(
@@ -137,7 +137,7 @@ def q2_value(ns):
     )
     expect(
         close(r, reference, 0.05),
-        "Not the expected ratio: use the given spec, init_key and batch xb, yb, and divide the first entry of the norms by the last.",
+        "Not the expected ratio: use the given net, init_key and batch xb, yb, and divide the first entry of the norms by the last.",
     )
 
 

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow.grading.checks import Suite, answer, close, expect, function, number, uses_none_of
+from gradflow.grading.checks import Suite, answer, array, close, expect, function, number, uses_none_of
 from gradflow.models import worked_example as smallnet
 
 suite = Suite(
@@ -18,6 +18,7 @@ suite = Suite(
         "q2": "the critical learning rate",
         "q3": "how many steps?",
         "q4": "explore the learning rate",
+        "q5": "one layer backwards",
     },
 )
 WEIGHTS = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8")
@@ -208,4 +209,86 @@ def q4_value(ns):
     expect(v < 0.2, "At that rate the loss grows: the path zig-zags further out each step.")
     expect(
         v > 0.185, "A larger rate on the slider still converges: move the slider right until the loss stops going down."
+    )
+
+
+# ---- q5 ---------------------------------------------------------------------------------------------
+
+
+def _layer_case(seed: int, batch: int = 3, n_in: int = 4, n_out: int = 5):
+    keys = jax.random.split(jax.random.key(seed), 4)
+    h = jax.random.normal(keys[0], (batch, n_in), jnp.float32)
+    w = jax.random.normal(keys[1], (n_in, n_out), jnp.float32) / 2
+    b = jax.random.normal(keys[2], (n_out,), jnp.float32) / 2
+    delta_out = jax.random.normal(keys[3], (batch, n_out), jnp.float32)
+    return h, w, b, delta_out
+
+
+def _layer_reference(h, w, b, delta_out):
+    _, pullback = jax.vjp(lambda h_, w_, b_: jax.nn.sigmoid(h_ @ w_ + b_), h, w, b)
+    d_h, d_w, d_b = pullback(delta_out)
+    return np.asarray(d_w), np.asarray(d_b), np.asarray(d_h)
+
+
+def _layer_answer(ns, case):
+    h, w, b, _ = case
+    out = function(ns, "layer_backward")(*case)
+    expect(out is not None, "layer_backward returned None. Did you forget to `return` the tuple (dW, db, delta_in)?")
+    expect(
+        isinstance(out, (tuple, list)) and len(out) == 3,
+        "layer_backward should return a tuple of three arrays: (dW, db, delta_in).",
+    )
+    return (
+        array(out[0], "dW", shape=tuple(w.shape)),
+        array(out[1], "db", shape=tuple(b.shape)),
+        array(out[2], "delta_in", shape=tuple(h.shape)),
+    )
+
+
+@suite.test("q5", points=1)
+def q5_shapes(ns):
+    """returns (dW, db, delta_in) with the shapes of W, b and h"""
+    _layer_answer(ns, _layer_case(0))
+
+
+@suite.test("q5", points=1)
+def q5_one_example(ns):
+    """right for a batch of one example"""
+    case = _layer_case(1, batch=1)
+    mine, ref = _layer_answer(ns, case), _layer_reference(*case)
+    h, w, b, delta_out = case
+    no_slope = (np.asarray(h).T @ np.asarray(delta_out), np.asarray(delta_out).sum(0), np.asarray(delta_out @ w.T))
+    expect(
+        not close(mine[0], no_slope[0], 1e-4, 1e-6),
+        "You passed delta_out straight to the weights: first multiply it by the sigmoid's derivative at z "
+        "(delta_z = delta_out * sigma'(z), with sigma'(z) = h_out (1 - h_out)).",
+    )
+    expect(close(mine[0], ref[0], 1e-4, 1e-6), "dW is wrong: dL/dW = h^T delta_z (an outer product for one example).")
+    expect(close(mine[1], ref[1], 1e-4, 1e-6), "db is wrong: dL/db = delta_z.")
+    expect(close(mine[2], ref[2], 1e-4, 1e-6), "delta_in is wrong: dL/dh = delta_z W^T.")
+
+
+@suite.test("q5", points=1, hidden=True)
+def q5_batch(ns):
+    """right for a batch (dW and db summed over the examples)"""
+    case = _layer_case(2, batch=6, n_in=3, n_out=2)
+    mine, ref = _layer_answer(ns, case), _layer_reference(*case)
+    expect(
+        not close(mine[1], ref[1] / 6, 1e-4, 1e-6),
+        "Your db is the mean over the batch; the gradient sums over the examples (any mean belongs in the loss).",
+    )
+    expect(close(mine[0], ref[0], 1e-4, 1e-6), "dW is wrong for a batch: h^T delta_z sums over the batch by itself.")
+    expect(close(mine[1], ref[1], 1e-4, 1e-6), "db is wrong for a batch: sum delta_z over the examples (axis 0).")
+    expect(close(mine[2], ref[2], 1e-4, 1e-6), "delta_in is wrong for a batch: one row delta_z W^T per example.")
+
+
+@suite.test("q5", points=1, hidden=True)
+def q5_by_hand(ns):
+    """uses the layer formulas, not automatic differentiation"""
+    expect(function(ns, "layer_backward")(*_layer_case(3)) is not None, "Write the function first: it returns None.")
+    uses_none_of(
+        ns,
+        "layer_backward",
+        {"grad", "vjp", "jvp", "value_and_grad", "backprop"},
+        "Write the three formulas yourself, as the question asks.",
     )

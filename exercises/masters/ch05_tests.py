@@ -125,12 +125,11 @@ def q3_small(ns):
 @suite.test("q3", points=2, hidden=True)
 def q3_value(ns):
     """lecun_ratio is right (within 1%)"""
-    from gradflow.measure import propagation
-    from gradflow.models.mlp import MLP, init_mlp
+    import gradflow as gf
 
-    spec = MLP(256, 256, 20, 10, activation="relu", init="lecun")
+    spec = gf.MLP(256, 256, 20, 10, activation="relu", init="lecun")
     x = jax.random.normal(jax.random.key(1), (32, 256))
-    m = propagation.second_moments(spec, init_mlp(jax.random.key(0), spec), x)
+    m = gf.second_moments(spec, spec.init_params(jax.random.key(0)), x)
     v = number(answer(ns, "lecun_ratio"), "lecun_ratio")
     expect(
         not close(v, float(m[0] / m[-1]), 0.01), "You divided the input's second moment by the last layer's: flip it."
@@ -155,14 +154,13 @@ def q4_number(ns):
 @suite.test("q4", points=1, hidden=True)
 def q4_value(ns):
     """tanh_he_ratio is right (within 5%)"""
-    from gradflow.measure import propagation
-    from gradflow.models.mlp import MLP, init_mlp
+    import gradflow as gf
 
     x = jax.random.normal(jax.random.key(1), (8, 256))
     y = jax.random.randint(jax.random.key(2), (8,), 0, 10)
-    unit = init_mlp(jax.random.key(12), MLP(256, 256, 50, 10, init="gaussian_fan_in"))
-    params = jax.tree.map(lambda a: a * 2**0.5, unit)
-    hs, deltas = propagation.activations_and_signals(MLP(256, 256, 50, 10, activation="tanh"), params, x, y)
+    net = gf.MLP(256, 256, 50, 10, activation="tanh", init="gaussian_fan_in")
+    params = net.with_scale(net.init_params(jax.random.key(12)), 2**0.5)
+    hs, deltas = gf.hidden_and_signal(net, params, x, y)
     signal = float(np.linalg.norm(deltas[0]) / np.linalg.norm(deltas[-1]))
     moments = float(np.mean(np.asarray(hs[-1]) ** 2) / np.mean(np.asarray(hs[0]) ** 2))
     v = number(answer(ns, "tanh_he_ratio"), "tanh_he_ratio")

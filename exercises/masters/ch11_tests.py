@@ -110,16 +110,17 @@ def q2_fix(ns):
 
 @suite.test("q3", points=1)
 def q3_on_slider(ns):
-    """smallest_healthy_scale is one of the slider's scales"""
-    s = number(answer(ns, "smallest_healthy_scale"), "smallest_healthy_scale")
+    """first_not_vanishing is one of the slider's scales"""
+    s = number(answer(ns, "first_not_vanishing"), "first_not_vanishing")
     expect(any(close(s, v, 0.0, 1e-9) for v in SCALES), f"Give one of the slider's scales {list(SCALES)}.")
 
 
 @suite.test("q3", points=1, hidden=True)
 def q3_value(ns):
-    """the smallest scale with a healthy verdict for the sigmoid net"""
-    s = number(answer(ns, "smallest_healthy_scale"), "smallest_healthy_scale")
+    """the smallest scale whose verdict for the sigmoid net is no longer vanishing"""
+    s = number(answer(ns, "first_not_vanishing"), "first_not_vanishing")
     expect(s >= 3.0 - 1e-9, "At that scale the sigmoid net's verdict is still vanishing: move the slider up.")
     expect(
-        s <= 3.0 + 1e-9, "A smaller scale on the slider is already healthy: move the slider down one step at a time."
+        s <= 3.0 + 1e-9,
+        "A smaller scale on the slider is already not vanishing: move the slider down one step at a time.",
     )

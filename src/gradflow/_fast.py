@@ -1,64 +1,38 @@
 """The course's speed work, in one place: what makes the chapters run fast on a CPU and nothing else.
 
-Results do not depend on anything here beyond floating-point rounding.
+Results do not depend on anything here beyond floating-point rounding (the draws and stacks are the
+same numbers the plain calls give, bit for bit; tested).
 
 * ``FAST_COMPILE``: on a CPU, compiling a jitted function often costs more than running it. XLA's
   lowest backend optimization level compiles 2-5x faster and runs slower: it suits work that runs
-  once or is small (measurements at initialization, small random draws, integer index work).
-* :func:`concurrently`: independent computations side by side, one thread each. XLA compiles (and
-  runs) without holding Python's lock, so two networks' functions compile at the same time on two
-  cores; each computation is unchanged, so results equal a one-at-a-time loop's bit for bit.
+  once (``measure.over_seeds``: measurements of freshly drawn networks; small random draws).
+* :func:`eager_draw`: drawn eagerly, every new weight shape compiles the PRNG's hash (0.2-1.3 s on a CPU,
+  several per chapter); one compiled draw per (shape, initializer) with the scale a runtime argument,
+  small matrices compiled fast (their values can differ from a fully optimized draw in the last bit,
+  the inverse error function's rounding), large ones, where running time matters, optimized.
+* :func:`split_keys`: outside a trace, indexing a key array compiles once per length; splitting
+  the raw key data on the host does not.
+* :func:`stack_params`: ``jnp.stack`` run eagerly compiles once per leaf shape; ``np.stack`` on the
+  host compiles nothing.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+import functools
+import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow._checks import is_concrete, positive_int
-
-K = TypeVar("K", bound=Hashable)
-R = TypeVar("R")
-
-
-def concurrently(fn: Callable[[K], R], keys: Iterable[K], workers: int | None = None) -> dict[K, R]:
-    """``{key: fn(key)}`` for each of ``keys`` (a dict gives its keys), in their order, in up to ``workers`` threads.
-
-    ``workers`` defaults to the number of cores. The calls must not depend on one another;
-    the first exception a call raises is raised here. Put the longest calls first: the
-    threads take the keys in order.
-    """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable; got {type(fn).__name__}")
-    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
-        raise TypeError(f"keys must be an iterable of keys (a list, or a dict of name: network); got {keys!r:.80}")
-    keys = list(keys)
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"keys must be distinct; got {keys!r:.200}")
-    if workers is None:
-        workers = os.cpu_count() or 1
-    positive_int("workers", workers)
-    if workers == 1 or len(keys) < 2:
-        return {key: fn(key) for key in keys}
-    with ThreadPoolExecutor(min(workers, len(keys))) as pool:
-        return dict(zip(keys, pool.map(fn, keys), strict=True))
-
+from gradflow._checks import is_concrete
 
 FAST_COMPILE = {"xla_backend_optimization_level": 0}
 
 
 def split_keys(key: jax.Array, n: int | None = None) -> list[jax.Array]:
-    """``list(jax.random.split(key, n))`` (or the keys of a 1-D key array when ``n`` is None), same keys.
-
-    Outside a trace, indexing a key array compiles once per length; splitting the raw key data
-    on the host does not.
-    """
+    """``list(jax.random.split(key, n))`` (or the keys of a 1-D key array when ``n`` is None), the same keys."""
     keys = key if n is None else jax.random.split(key, n)
     if not is_concrete(keys):
         return list(keys)
@@ -67,7 +41,23 @@ def split_keys(key: jax.Array, n: int | None = None) -> list[jax.Array]:
 
 
 def stack_params(draws: list) -> object:
-    """Stack same-shaped pytrees along a new leading axis (for ``vmap``); on the host, where nothing compiles."""
+    """Same-shaped pytrees (e.g. one network's parameters per seed) stacked along a new leading axis, for ``vmap``."""
     if not draws:
         raise ValueError("draws must hold at least one parameter pytree")
     return jax.tree.map(lambda *leaves: jnp.asarray(np.stack(leaves)), *draws)
+
+
+SMALL_DRAW = 2**15
+"""Draws with fewer entries than this are compiled with ``FAST_COMPILE``."""
+
+
+@functools.cache
+def _compiled_draw(sample: Callable, fast: bool) -> Callable:
+    return jax.jit(sample, static_argnums=(1, 2), compiler_options=FAST_COMPILE if fast else None)
+
+
+def eager_draw(sample: Callable, key: jax.Array, shape: tuple[int, ...], recipe: object, scale: object) -> jax.Array:
+    """``sample(key, shape, recipe, scale)``: under a trace as it is, eagerly compiled once per (shape, recipe)."""
+    if not is_concrete(key):  # under a trace: part of the caller's computation
+        return sample(key, shape, recipe, scale)
+    return _compiled_draw(sample, math.prod(shape) < SMALL_DRAW)(key, shape, recipe, scale)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
 
+@partial(jax.jit, static_argnames="axis")  # called eagerly, one compilation per shape instead of one per operation
 def norm(x: jax.Array, axis: int | tuple[int, ...] | None = None) -> jax.Array:
     """2-norm of ``x`` over ``axis`` (all of it by default: the Frobenius norm), rescaled by max|x| first.
 

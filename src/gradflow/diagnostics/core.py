@@ -310,6 +310,11 @@ def diagnose(
         raise ValueError("activations=capture() but the model calls gradflow.diagnostics.tap on no layer")
     if activations is None or activations.mode == "returned":
         taps = ()
+    state_shape = None
+    if optimizer is not None:
+        state_shape = jax.eval_shape(optimizer.init, _rebuild(layout, diff, other, for_optimizer=True))
+        if opt_state is not None:
+            _check_opt_state(opt_state, state_shape)
     plan = _Plan(loss_fn, layout, _Id(other), taps, activations, optimizer, opt_state is not None)
     try:
         hash(plan)
@@ -318,10 +323,45 @@ def diagnose(
         if "unhashable" not in str(exc):
             raise
         out = jax.jit(lambda d, b, s: _run(d, b, s, plan))(diff, batch, opt_state)
-    return _report(jax.device_get(out), layout, taps, activations, optimizer is not None)
+    return _report(
+        jax.device_get(out), layout, taps, activations, optimizer is not None, _adaptive(optimizer, state_shape)
+    )
 
 
-def _report(out: dict, layout: _Layout, taps: tuple[TapInfo, ...], capture: Capture | None, has_opt: bool) -> Report:
+def _check_opt_state(opt_state: Any, expected: Any) -> None:
+    """A clear error for an optimizer state that is not ``optimizer.init`` of the parameters (e.g. an nnx.Optimizer)."""
+    nnx = sys.modules.get("flax.nnx")
+    if (nnx is not None and isinstance(opt_state, nnx.Object)) or hasattr(opt_state, "tx"):
+        raise TypeError(
+            f"opt_state must be the optax state of the parameters, not a {type(opt_state).__name__}; for a Flax "
+            "nnx.Optimizer pass its transformation as optimizer= (the optax.GradientTransformation you built it with) "
+            "and leave opt_state out: diagnose then starts from optimizer.init(params)"
+        )
+    got, want = jax.tree_util.tree_structure(opt_state), jax.tree_util.tree_structure(expected)
+    if got != want:
+        raise TypeError(
+            "opt_state does not have the structure of optimizer.init(params): pass the state this optimizer made for "
+            f"these parameters, or leave opt_state out.\n  expected {want}\n  got      {got}"
+        )
+
+
+def _adaptive(optimizer: Any, state: Any) -> bool:
+    """Whether the optimizer keeps a per-coordinate second moment (Adam, RMSProp, Adagrad: a ``nu`` or sum of squares)."""
+    if optimizer is None or state is None:
+        return False
+    paths = jax.tree_util.tree_flatten_with_path(state)[0]
+    names = {getattr(entry, "name", None) for path, _ in paths for entry in path}
+    return bool(names & {"nu", "sum_of_squares"})
+
+
+def _report(
+    out: dict,
+    layout: _Layout,
+    taps: tuple[TapInfo, ...],
+    capture: Capture | None,
+    has_opt: bool,
+    adaptive: bool = False,
+) -> Report:
     layers = []
     for j, i in enumerate(layout.order):
         w, g = float(out["weight_norm"][j]), float(out["grad_norm"][j])
@@ -369,6 +409,7 @@ def _report(out: dict, layout: _Layout, taps: tuple[TapInfo, ...], capture: Capt
         nonfinite_grads=tuple(bad_grads),
         has_optimizer=has_opt,
         has_signal=any(t.signal is not None for t in tap_stats),
+        adaptive=adaptive,
     )
     report.verdict = judge(report)
     return report

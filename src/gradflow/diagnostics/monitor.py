@@ -1,8 +1,14 @@
-"""A training monitor: the report's per-layer figures every N steps of an optax loop, plotted against steps."""
+"""A training monitor: the report's per-layer figures every N steps of training, plotted against steps.
+
+:func:`train_monitored` trains with the course's one loop, ``gradflow.train``; :meth:`Monitor.record`
+records from a training loop of your own (any pytree, Flax nnx or Equinox model).
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import jax
@@ -16,6 +22,7 @@ from gradflow import seeds
 from gradflow._checks import positive_int
 from gradflow._norm import norm
 from gradflow.diagnostics.core import _is_float_array, _split
+from gradflow.training.loop import Batches, Step, train
 from gradflow.views import plots
 
 Array = jax.Array
@@ -29,17 +36,11 @@ def _float_leaves(tree: Any) -> list[Array]:
 
 
 @jax.jit
-def _figures(w, g, u, w0):
-    norms = lambda xs: jnp.stack([norm(x) for x in xs])
-    wn = norms(w)
-    out = {
-        "weight_norm": wn,
-        "grad_norm": norms(g),
-        "weight_change": norms([a - b for a, b in zip(w, w0, strict=True)]) / norms(w0),
-    }
-    if u is not None:
-        out["update_ratio"] = norms(u) / wn
-    return out
+def _figures(w: list, g: list, u: list | None, w0: list) -> dict[str, Array]:
+    """The monitor's figures of one step from its weight layers' lists: the same record functions ``gf.train`` runs."""
+    step = Step(w, g, w if u is None else u, w0, jnp.zeros(()))
+    records = _records(tuple(range(len(w))))
+    return {k: fn(step) for k, fn in records.items() if k != "loss" and (u is not None or k != "update_ratio")}
 
 
 class Monitor:
@@ -84,6 +85,14 @@ class Monitor:
             self._rows.setdefault(k, []).append(np.asarray(v))
         return True
 
+    def _keep(self, history: dict[str, np.ndarray]) -> None:
+        """Keep every ``every``-th row of a ``gf.train`` history of the monitor's records (one row per step)."""
+        kept = range(0, len(history["loss"]), self.every)
+        self.steps.extend(kept)
+        self.loss.extend(float(v) for v in np.asarray(history["loss"])[:: self.every])
+        for k in ("weight_norm", "grad_norm", "weight_change", "update_ratio"):
+            self._rows.setdefault(k, []).extend(np.asarray(history[k])[:: self.every])
+
     def history(self) -> dict[str, np.ndarray]:
         """steps (records,), loss (records,) and (records, layers) arrays: weight_norm, grad_norm, weight_change, update_ratio."""
         out = {"steps": np.asarray(self.steps), "loss": np.asarray(self.loss)}
@@ -121,13 +130,27 @@ class Monitor:
         return plots.shown_in_notebooks(fig)
 
 
-def _step(loss_fn, optimizer, params, opt_state, batch):
-    value, grads = jax.value_and_grad(loss_fn)(params, batch)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, value, grads, updates
+@lru_cache(maxsize=64)
+def _records(order: tuple[int, ...]) -> dict[str, Callable]:
+    """``gf.train`` records of the monitor's figures for weight layers ``order`` (one set per layout: same functions)."""
 
+    def pick(tree: Any) -> list[Array]:
+        leaves = [x for x in jax.tree_util.tree_leaves(tree) if _is_float_array(x)]
+        return [leaves[i] for i in order]
 
-_step_jit = jax.jit(_step, static_argnums=(0, 1))
+    def norms(xs: list[Array]) -> Array:
+        return jnp.stack([norm(x) for x in xs])
+
+    def change(s: Step) -> Array:
+        return norms([a - b for a, b in zip(pick(s.params), pick(s.start), strict=True)]) / norms(pick(s.start))
+
+    return {
+        "loss": lambda s: s.loss,
+        "weight_norm": lambda s: norms(pick(s.params)),
+        "grad_norm": lambda s: norms(pick(s.grads)),
+        "weight_change": change,
+        "update_ratio": lambda s: norms(pick(s.updates)) / norms(pick(s.params)),
+    }
 
 
 def train_monitored(
@@ -141,26 +164,21 @@ def train_monitored(
     every: int = 10,
     batch_size: int = 128,
     key: Array | None = None,
-    opt_state: Any = None,
 ) -> tuple[Any, Monitor]:
-    """Train with minibatches of ``(x, y)`` (sampled with ``key``) in a Python loop, recording a :class:`Monitor`.
+    """Train with ``gradflow.train`` on minibatches of ``(x, y)``, keeping every ``every``-th step in a :class:`Monitor`.
 
-    A plain optax loop (one jitted step per update) with ``monitor.record`` after
-    each gradient; ``loss_fn(params, (xb, yb))``. Pass ``opt_state`` to start
-    from a given state (e.g. ``optax.inject_hyperparams`` hyperparameters set there).
-    Returns the final parameters and the monitor.
+    ``loss_fn(params, (xb, yb))``; ``params`` a pytree of arrays (nested dicts and lists). Step t
+    trains on rows ``jax.random.randint(key, (steps, batch_size), 0, n)[t]``. ``gf.train`` records
+    the monitor's figures at every step; the monitor keeps steps 0, every, 2 every, ... Returns
+    the final parameters and the monitor.
     """
     positive_int("steps", steps)
     positive_int("batch_size", batch_size)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same number of rows; got {x.shape[0]} and {y.shape[0]}")
     key = seeds.key(0) if key is None else key
-    rows = jax.random.randint(key, (steps, batch_size), 0, x.shape[0])
-    state = optimizer.init(params) if opt_state is None else opt_state
     monitor = Monitor(params, every=every)
-    for i in range(steps):
-        idx = rows[i]
-        new, state, value, grads, updates = _step_jit(loss_fn, optimizer, params, state, (x[idx], y[idx]))
-        monitor.record(i, params, grads, updates, loss=value)
-        params = new
+    rows = jax.random.randint(key, (steps, batch_size), 0, x.shape[0])
+    params, history = train(loss_fn, params, optimizer, Batches((x, y), rows), record=_records(monitor._order))
+    monitor._keep(jax.device_get(history))
     return params, monitor

@@ -54,7 +54,13 @@ class TapStats:
     value_sample: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
-_COLOURS = {"healthy": "#009E73", "vanishing": "#0072B2", "exploding": "#D55E00", "non-finite": "#CC79A7"}
+_COLOURS = {
+    "healthy": "#009E73",
+    "borderline": "#E69F00",
+    "vanishing": "#0072B2",
+    "exploding": "#D55E00",
+    "non-finite": "#CC79A7",
+}
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Report:
     nonfinite_grads: tuple[str, ...]
     has_optimizer: bool
     has_signal: bool
+    adaptive: bool = False
     verdict: Verdict | None = None
 
     # ---- figures as arrays ---------------------------------------------------------------------
@@ -122,18 +129,19 @@ class Report:
 
     @property
     def status(self) -> str:
-        """The verdict's status: vanishing, exploding, non-finite or healthy."""
+        """The verdict's status: vanishing, exploding, non-finite, borderline or healthy."""
         return self.verdict.status if self.verdict else "unknown"
 
     # ---- text and HTML -------------------------------------------------------------------------
     def summary(self) -> str:
         """A plain-text summary: verdict, reasons, fixes, notes and the per-layer table."""
         v = self.verdict
-        lines = [f"Verdict: {str(v).upper()}   (loss {self.loss:.4g})"]
+        where = f" (layer {v.layer})" if v.layer else ""
+        lines = [f"Verdict: {v.status.upper()}{where}   (loss {self.loss:.4g})"]
         lines += [f"  - {r.text}" for r in v.reasons]
         if v.fixes:
             lines.append("Fixes:")
-            lines += [f"  - {f.text} (chapter {f.chapter})" for f in v.fixes]
+            lines += [f"  - {f.text} ({f.where})" for f in v.fixes]
         if v.notes:
             lines.append("Notes:")
             lines += [f"  - {n}" for n in v.notes]
@@ -168,9 +176,9 @@ class Report:
             out.append("<ul>" + "".join(f"<li>{e(r.text)}</li>" for r in v.reasons) + "</ul>")
         if v.fixes:
             items = "".join(
-                f'<li>{e(f.text)} (<a href="{e(f.url)}">chapter {f.chapter}</a>)</li>'
+                f'<li>{e(f.text)} (<a href="{e(f.url)}">{e(f.where)}</a>)</li>'
                 if f.url
-                else f"<li>{e(f.text)} (chapter {f.chapter})</li>"
+                else f"<li>{e(f.text)} ({e(f.where)})</li>"
                 for f in v.fixes
             )
             out.append(f"<p>Fixes from the course:</p><ul>{items}</ul>")

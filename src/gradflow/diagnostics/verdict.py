@@ -43,8 +43,15 @@ UPDATE_HIGH = 1e-1
 UPDATE_LOW = 1e-5
 UPDATE_HEALTHY = 1e-3
 UNIT_FRACTION = 0.5
+BORDERLINE = 10.0
+"""A measurement within this factor of a vanishing/exploding threshold, on the healthy side, makes the verdict
+borderline when no rule fired (calibrated on measured nets: tests/test_diagnostics_thresholds.py)."""
 
-STATUSES = ("non-finite", "exploding", "vanishing", "healthy")
+STATUSES = ("non-finite", "exploding", "vanishing", "borderline", "healthy")
+
+BOOK_URL = ""
+"""Base URL of the published book (e.g. ``https://example.org/gradient-flow``); when set, fixes link to their
+chapter's page. Empty: fixes name their chapter (a relative link would break in a learner's notebook)."""
 
 CHAPTERS: dict[int, tuple[str, str]] = {
     3: ("Chain-rule products", "03_chain_rule_products"),
@@ -79,9 +86,20 @@ class Fix:
     chapter: int
 
     @property
+    def where(self) -> str:
+        """The chapter by number and title, e.g. ``chapter 5, Initialization`` (readable in any notebook)."""
+        return (
+            f"chapter {self.chapter}, {CHAPTERS[self.chapter][0]}"
+            if self.chapter in CHAPTERS
+            else f"chapter {self.chapter}"
+        )
+
+    @property
     def url(self) -> str | None:
-        """Relative URL of the chapter's page in the built book (None while the chapter is not published)."""
-        return f"../chapters/{CHAPTERS[self.chapter][1]}.html" if self.chapter in CHAPTERS else None
+        """The chapter's published page when ``BOOK_URL`` is set, else None (a relative link breaks in a learner's notebook)."""
+        if not BOOK_URL or self.chapter not in CHAPTERS:
+            return None
+        return f"{BOOK_URL.rstrip('/')}/chapters/{CHAPTERS[self.chapter][1]}.html"
 
     @property
     def label(self) -> str:
@@ -147,11 +165,22 @@ def judge(report: Report) -> Verdict:
         _gradient_rule(report, reasons)
         _update_rule(report, reasons, notes)
         _unit_rule(report, reasons)
-    if not report.has_signal and not report.has_optimizer:
+    if not report.has_signal:
+        notes.insert(
+            0,
+            "Diagnosis from the weights only: no backprop signal was measured (it needs tap(name, h) calls in the model "
+            "and activations=capture()). A badly scaled ReLU net can pass the weight-gradient checks, because a bad "
+            "scale moves every layer's weight gradient by the same factor"
+            + (
+                "; the update-to-weight ratios still see it."
+                if report.has_optimizer
+                else "; pass the optimizer too (update-to-weight ratios)."
+            ),
+        )
+    if report.adaptive and status_hint(reasons) == "vanishing":
         notes.append(
-            "Weight gradients only: a badly scaled ReLU net can pass these checks, because a bad scale moves every "
-            "layer's weight gradient by the same factor. Mark layers with tap() and pass activations=capture() "
-            "(backprop signal), or pass the optimizer (update-to-weight ratios)."
+            "The optimizer already rescales each coordinate by its gradient history (Adam-like), so an adaptive "
+            "optimizer is not listed as a fix; its eps bounds how small a gradient it can rescale (chapter 10)."
         )
     status = "healthy"
     for candidate in STATUSES[:3]:
@@ -163,6 +192,11 @@ def judge(report: Report) -> Verdict:
         signal = [r for r in reasons if r.rule == "signal"]
         if signal:
             status = signal[0].status
+    side = None
+    if status == "healthy":
+        side = _borderline(report, reasons)
+        if side:
+            status = "borderline"
     main = [r for r in reasons if r.status == status]
     for r in reasons:
         if r.status != status:
@@ -170,7 +204,40 @@ def judge(report: Report) -> Verdict:
     # name the root cause: the first dead or saturated layer (the layers after it die with it), else the first reason
     units = [r for r in main if r.rule in ("dead", "saturated")]
     layer = units[0].layer if units else main[0].layer if main else None
-    return Verdict(status, layer, main, notes, _fixes(report, status, main))
+    return Verdict(status, layer, main, notes, _fixes(report, side or status, main))
+
+
+def status_hint(reasons: list[Reason]) -> str:
+    """The first status among ``reasons`` in the order of STATUSES (healthy if none)."""
+    return next((c for c in STATUSES[:3] if any(r.status == c for r in reasons)), "healthy")
+
+
+def _borderline(report: Report, reasons: list[Reason]) -> str | None:
+    """Borderline reasons (within BORDERLINE of a threshold); returns the side they lean to, or None."""
+    found: list[tuple[str, Reason]] = []
+    names, s = _signal_series(report)
+    if len(s) >= 2 and s[-1] > 0:
+        rel = s[0] / s[-1]
+        if 1 / SIGNAL_RATIO <= rel < BORDERLINE / SIGNAL_RATIO or SIGNAL_RATIO / BORDERLINE < rel <= SIGNAL_RATIO:
+            side = "vanishing" if rel < 1 else "exploding"
+            found.append((side, Reason("borderline", "signal", names[0],
+                f"the backprop signal at {names[0]} is {_fmt(rel)} times the one at {names[-1]}: within a factor "
+                f"{BORDERLINE:.0f} of the {side} threshold ({_fmt(SIGNAL_RATIO ** (-1 if rel < 1 else 1))})")))  # fmt: skip
+    layers = report.layers
+    if len(layers) >= 2 and layers[-1].grad_ratio > 0:
+        rel = layers[0].grad_ratio / layers[-1].grad_ratio
+        if 1 / GRAD_RATIO <= rel < BORDERLINE / GRAD_RATIO:
+            found.append(("vanishing", Reason("borderline", "gradient", layers[0].name,
+                f"the gradient-to-weight ratio of {layers[0].name} is {_fmt(rel)} times that of {layers[-1].name}: "
+                f"within a factor {BORDERLINE:.0f} of the vanishing threshold (1/{GRAD_RATIO:.0f})")))  # fmt: skip
+    if report.has_optimizer and layers:
+        top = max(lay.update_ratio for lay in layers)
+        if UPDATE_LOW <= top < BORDERLINE * UPDATE_LOW:
+            found.append(("vanishing", Reason("borderline", "update", None,
+                f"one optimizer step changes no layer by more than {_fmt(top)} of its norm: within a factor "
+                f"{BORDERLINE:.0f} of the frozen threshold ({UPDATE_LOW:g}); about {UPDATE_HEALTHY:g} is healthy")))  # fmt: skip
+    reasons += [r for _, r in found]
+    return found[0][0] if found else None
 
 
 def _non_finite(report: Report, reasons: list[Reason]) -> None:
@@ -307,4 +374,6 @@ def _fixes(report: Report, status: str, reasons: list[Reason]) -> list[Fix]:
             keys = ["init", "bn", "residual"]
         else:
             keys = ["relu", "init", "bn", "residual", "adam"]
+    if report.adaptive:  # the model is already trained with an adaptive optimizer: do not suggest one
+        keys = [k for k in keys if k != "adam"]
     return [FIXES[k] for k in dict.fromkeys(keys)]

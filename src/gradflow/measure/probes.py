@@ -20,7 +20,7 @@ which does not underflow where ``jnp.linalg.norm`` does).
 
 from __future__ import annotations
 
-from functools import partial
+from functools import wraps
 from typing import Any, Protocol
 
 import jax
@@ -50,6 +50,18 @@ def _check_model(model: object) -> Model:
     return model  # type: ignore[return-value]
 
 
+def _jit_model_first(fn):
+    """``jax.jit`` with the model static, checked first: a non-model (say the parameters passed in its place,
+    unhashable) is a TypeError naming what is expected, not JAX's complaint about static arguments."""
+    jitted = jax.jit(fn, static_argnames="model")
+
+    @wraps(fn)
+    def call(model, *args, **kwargs):
+        return jitted(_check_model(model), *args, **kwargs)
+
+    return call
+
+
 def per_layer(fn, hidden: Any) -> Array:
     """``fn`` of each layer's array, stacked: (L,) for a list of arrays or an array with a layer axis first."""
     if isinstance(hidden, (list, tuple)):
@@ -57,7 +69,7 @@ def per_layer(fn, hidden: Any) -> Array:
     return jax.vmap(fn)(hidden)
 
 
-@partial(jax.jit, static_argnames="model")
+@_jit_model_first
 def hidden_and_signal(model: Model, params: Any, x: Array, y: Array) -> tuple[Any, Any]:
     """(hidden, dL/dhidden): h_l and the backprop signal dL/dh_l, same structure and shapes as ``hidden``."""
     _check_model(model)
@@ -72,7 +84,7 @@ def hidden_and_signal(model: Model, params: Any, x: Array, y: Array) -> tuple[An
     return hidden, signal
 
 
-@partial(jax.jit, static_argnames="model")
+@_jit_model_first
 def layer_stats(model: Model, params: Any, x: Array, y: Array) -> tuple[Array, Array]:
     """(E[h_l^2], ||dL/dh_l||) per layer, each shape (L,), from one forward and backward pass."""
     hidden, signal = hidden_and_signal(model, params, x, y)
@@ -84,7 +96,7 @@ def backprop_signal(model: Model, params: Any, x: Array, y: Array) -> Array:
     return layer_stats(model, params, x, y)[1]
 
 
-@partial(jax.jit, static_argnames="model")
+@_jit_model_first
 def second_moments(model: Model, params: Any, x: Array) -> Array:
     """E[h_l^2] per layer (mean over batch and units), shape (L,): a forward pass only."""
     return per_layer(lambda h: jnp.mean(h * h), _check_model(model).apply(params, x)[1])
@@ -118,7 +130,7 @@ def weight_norms(tree: Any) -> Array:
     return jnp.stack([norm(w) for w in weight_leaves(tree).values()])
 
 
-@partial(jax.jit, static_argnames="model")
+@_jit_model_first
 def weight_gradient_norms(model: Model, params: Any, x: Array, y: Array) -> Array:
     """||dL/dW|| of every weight matrix in pytree order (``weight_leaves``), shape (n_weights,)."""
     grads = jax.grad(lambda p: _check_model(model).loss_of(model.apply(p, x)[0], y))(params)

@@ -1,7 +1,7 @@
 """Dead and saturated units, measured from a network's activations.
 
 Functions of the hidden activations ``hs[1:]`` that
-``networks.forward(spec, params, x, return_activations=True)`` returns (or any
+``gf.forward(spec, params, x, return_activations=True)`` returns (or any
 list of arrays of shape (batch, units...)): a unit is one index of the trailing
 axes, an example one row.
 

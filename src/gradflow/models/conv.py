@@ -6,13 +6,12 @@ each followed by the activation, then averages over the image and maps the
 ``channels`` features to the logits with a dense layer. Parameters are a dict
 ``{"conv_01": {"W": (C_out, C_in, k, k), "b": (C_out,)}, ..., "output": {"W": (channels, out_dim), "b": ...}}``.
 Images are NCHW: (batch, in_channels, size, size). As for the MLP, additive zero
-probes on h_0..h_depth give the backprop signal dL/dh_l (:func:`backprop_signal`).
+probes on h_0..h_depth give the backprop signal dL/dh_l (``gf.backprop_signal(spec, params, x, y)``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +19,6 @@ import optax
 
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
 from gradflow._fast import split_keys
-from gradflow._norm import norm
 from gradflow.models import activations as act
 from gradflow.models.initializers import init_weight, variance_scaling
 
@@ -145,12 +143,3 @@ def loss_fn(spec: ConvNet, params: Params, x: Array, y: Array, probes: list[Arra
         raise ValueError(f"labels y must have shape ({x.shape[0]},) to match x; got {getattr(y, 'shape', None)}")
     logits = forward(spec, params, x, probes=probes)
     return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-
-
-@partial(jax.jit, static_argnames="spec")
-def backprop_signal(spec: ConvNet, params: Params, x: Array, y: Array) -> Array:
-    """||dL/dh_l|| for l = 0 (the image) .. depth, shape (depth + 1,) (Frobenius norm over batch and maps)."""
-    channels = (spec.in_channels,) + (spec.channels,) * spec.depth
-    probes = [jnp.zeros((x.shape[0], c, spec.size, spec.size), x.dtype) for c in channels]
-    grads = jax.grad(lambda p: loss_fn(spec, params, x, y, probes=p))(probes)
-    return jnp.stack([norm(g) for g in grads])

@@ -21,20 +21,21 @@ name               Var(W)                                 distribution
 The networks of the course use the named ones (on ``jax.nn``);
 ``jax.nn``'s ``lecun_normal``, ``glorot_normal`` and ``he_normal`` sample a
 *truncated* normal (cut at two standard deviations, then rescaled), so its
-samples differ from these plain Gaussians while the variances agree. The
-tests compare the two by their variances (:data:`JAX_REFERENCE`).
+samples differ from these plain Gaussians while the variances agree; its
+``glorot_uniform`` and ``orthogonal`` draw exactly the same matrices as
+``xavier_uniform`` and ``orthogonal`` here, key for key. The tests compare
+all five by their variances and those two sample by sample (:data:`JAX_REFERENCE`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 
-from gradflow._checks import choice, finite_float, is_concrete, positive_int
-from gradflow._fast import FAST_COMPILE
+from gradflow._checks import choice, finite_float, positive_int
+from gradflow._fast import eager_draw
 
 Array = jax.Array
 Initializer = Callable[[Array, tuple[int, ...], jnp.dtype], Array]
@@ -90,26 +91,12 @@ def _initializer(recipe: str | tuple) -> Initializer:
     return jax.nn.initializers.variance_scaling(factor, mode, distribution, in_axis=in_axis, out_axis=out_axis)
 
 
-# Drawn eagerly, every new weight shape compiles the PRNG's hash (0.2-1.3 s on CPU, several per
-# chapter). Small matrices compile with FAST_COMPILE and run as fast; their values can differ
-# from a fully optimized draw in the last bit (the inverse error function's rounding). Large
-# draws, where running time matters, stay optimized.
-_SMALL = 2**15
-
-
 def _draw(key: Array, shape: tuple[int, ...], recipe: str | tuple, scale: float | Array) -> Array:
-    if not is_concrete(key):  # under a trace: part of the caller's computation
-        return _scaled_draw(key, shape, recipe, scale)
-    # Eagerly, one compiled draw per (shape, initializer), the scale a runtime argument.
-    return (_draw_small if math.prod(shape) < _SMALL else _draw_large)(key, shape, recipe, scale)
+    return eager_draw(_scaled_draw, key, shape, recipe, scale)
 
 
 def _scaled_draw(key: Array, shape: tuple[int, ...], recipe: str | tuple, scale: float | Array) -> Array:
     return _initializer(recipe)(key, shape, jnp.float32) * scale
-
-
-_draw_large = jax.jit(_scaled_draw, static_argnums=(1, 2))
-_draw_small = jax.jit(_scaled_draw, static_argnums=(1, 2), compiler_options=FAST_COMPILE)
 
 
 # ---------------------------------------------------------------- written out by hand (chapter 5)

@@ -9,7 +9,7 @@ logits of shape (batch, out_dim).
 
 The hidden activations h_0 = x, h_1, ..., h_depth are returned on request, and
 ``forward`` accepts additive zero "probes" on them: the gradient of the loss
-with respect to a probe is the backprop signal dL/dh_l (see ``gradients``).
+with respect to a probe is the backprop signal dL/dh_l (see ``gradflow.measure.probes``).
 
 Two options compose with any activation and initializer (both off by default):
 
@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import optax
 
 from gradflow._checks import choice, finite_float, is_concrete, positive_int
-from gradflow._fast import split_keys, stack_params
+from gradflow._fast import split_keys
 from gradflow.models import activations as act
 from gradflow.models import batchnorm as bnorm
 from gradflow.models.initializers import check_initializer, init_weight
@@ -171,15 +171,6 @@ def init_mlp(key: Array, spec: MLP, scale: float | Array = 1.0) -> Params:
 
 def _zeros(*shape: int) -> Array:
     return jnp.zeros(shape, jnp.float32)
-
-
-def init_stack(keys: Array, spec: MLP, scale: float = 1.0) -> Params:
-    """Parameters for each key in ``keys`` (n,), stacked along a new leading axis of size n (for ``jax.vmap``)."""
-    if getattr(keys, "ndim", None) != 1:
-        raise ValueError(
-            f"keys must be a 1-D array of PRNG keys (jax.random.split); got {getattr(keys, 'shape', keys)!r}"
-        )
-    return stack_params([init_mlp(k, spec, scale) for k in split_keys(keys)])
 
 
 State = dict[str, dict[str, Array]]

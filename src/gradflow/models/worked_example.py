@@ -1,4 +1,8 @@
-"""The small network of source article 000, done by hand.
+"""The small network of source article 000, done by hand, with the numbers of Mazur's worked example.
+
+The weights, biases, inputs and targets are those of Matt Mazur, "A Step by Step
+Backpropagation Example" (2015, https://mattmazur.com/2015/03/17/a-step-by-step-backpropagation-example/),
+which works this network through one forward pass, one backward pass and one update by hand.
 
 Two inputs i1, i2; two sigmoid hidden units h1, h2; two sigmoid outputs O1, O2;
 weights w1..w8 and biases b1, b2 laid out as in the classic worked example
@@ -17,7 +21,7 @@ NAMES = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2")
 
 
 def example(dtype=jnp.float32) -> tuple[dict[str, Array], Array, Array]:
-    """The worked example's numbers: params, inputs (i1, i2) and targets (t1, t2)."""
+    """Mazur's worked example's numbers: params, inputs (i1, i2) and targets (t1, t2)."""
     values = (0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55, 0.35, 0.60)
     params = {n: jnp.asarray(v, dtype) for n, v in zip(NAMES, values, strict=True)}
     return params, jnp.asarray([0.05, 0.10], dtype), jnp.asarray([0.01, 0.99], dtype)

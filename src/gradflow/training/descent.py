@@ -11,6 +11,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gradflow._checks import finite_float, is_concrete, positive_int
 
@@ -28,8 +29,25 @@ def check_spd(a: Array) -> Array:
 
 
 def critical_lr(a: Array) -> float:
-    """2 / lambda_max(A): gradient descent on 1/2 w^T A w converges iff 0 < lr < this."""
-    return float(2.0 / jnp.linalg.eigvalsh(check_spd(a)).max())
+    """2 / lambda_max(A): gradient descent on 1/2 w^T A w converges iff 0 < lr < this.
+
+    The eigenvalues are computed in float64 (of A's float32 entries), so a rate that the text
+    calls critical (e.g. 0.2 for lambda_max = 10) is compared with 2 / lambda_max to within
+    A's own rounding, not float32's eigenvalue solver's.
+    """
+    return float(2.0 / np.linalg.eigvalsh(np.asarray(check_spd(a), np.float64)).max())
+
+
+def verdict(lr: float, lr_crit: float, rtol: float = 1e-4) -> str:
+    """What gradient descent on the quadratic does at ``lr``: "converges", "diverges", or "boundary".
+
+    Rates within ``rtol`` (relative) of ``lr_crit`` are on the boundary: the steepest direction's
+    component is multiplied by 1 - lr lambda_max = -1 each step, so it flips sign without shrinking
+    and the loss levels off (float32 rounding decides whether it then drifts up or down, slowly).
+    """
+    if abs(lr / lr_crit - 1.0) <= rtol:
+        return "boundary"
+    return "converges" if lr < lr_crit else "diverges"
 
 
 @partial(jax.jit, static_argnames=("steps",))

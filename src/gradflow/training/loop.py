@@ -114,6 +114,8 @@ RECORDS: dict[str, Callable[[Step], Array]] = {
 def _records(record: Sequence[str] | Mapping[str, Callable]) -> tuple[tuple[str, Callable], ...]:
     if isinstance(record, str):
         record = (record,)
+    if not isinstance(record, (Sequence, Mapping)):
+        raise TypeError(f"record must be names from {list(RECORDS)} or {{name: fn(step)}}; got {type(record).__name__}")
     if isinstance(record, Mapping):
         items = tuple(record.items())
         bad = [name for name, fn in items if not callable(fn)]
@@ -181,5 +183,7 @@ def train(
     elif not jax.tree.leaves(batches):
         raise ValueError("batches must be a Batches (minibatches, full_batch) or arrays with a leading steps axis")
     stateful = state is not None
-    params, history, state = _run(loss, params, optimizer, batches, _records(record), state, stateful)
+    records = _records(record)
+    params, history, state = _run(loss, params, optimizer, batches, records, state, stateful)
+    history = {name: history[name] for name, _ in records}  # in the order asked (jit returns dicts sorted by key)
     return (params, history, state) if stateful else (params, history)

@@ -1,9 +1,9 @@
 """Learning-rate schedules (chapter 10): one written by hand, the rest from ``optax``.
 
 :func:`warmup_cosine` is the lesson's hand-written linear-warmup-then-cosine
-schedule; a test checks it against ``optax.warmup_cosine_decay_schedule``.
-:func:`named` builds the schedules the chapter compares, all from optax, and
-:func:`values` evaluates a schedule at steps 0 .. steps - 1.
+schedule; a test checks it against ``optax.warmup_cosine_decay_schedule``. The schedules the
+chapter compares are built on its page from optax; :func:`values` evaluates one at steps
+0 .. steps - 1.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from gradflow._checks import finite_float, positive_int
 
@@ -41,29 +40,6 @@ def warmup_cosine(
     progress = jnp.clip((t - warmup_steps) / (decay_steps - warmup_steps), 0.0, 1.0)
     cosine = end + (peak - end) * 0.5 * (1.0 + jnp.cos(jnp.pi * progress))
     return jnp.where(t < warmup_steps, warm, cosine)
-
-
-def named(peak: float, steps: int) -> dict[str, Schedule]:
-    """The chapter's schedules over ``steps`` steps, all peaking at (or starting from) ``peak``, from optax.
-
-    constant; step (divide by 10 at 50% and 75% of training); exponential (down to
-    peak/100 at the end); cosine (to 0); cosine with 3 restarts (SGDR); linear warmup
-    (10% of the steps) then cosine; one-cycle (cosine up for 30%, then down).
-    """
-    peak = finite_float("peak", peak, positive=True, allow_zero=False)
-    steps = positive_int("steps", steps, minimum=10)
-    cycle = steps // 3
-    return {
-        "constant": optax.constant_schedule(peak),
-        "step": optax.piecewise_constant_schedule(peak, {steps // 2: 0.1, 3 * steps // 4: 0.1}),
-        "exponential": optax.exponential_decay(peak, transition_steps=steps, decay_rate=0.01),
-        "cosine": optax.cosine_decay_schedule(peak, decay_steps=steps),
-        "cosine restarts": optax.sgdr_schedule(
-            [{"init_value": peak, "peak_value": peak, "warmup_steps": 0, "decay_steps": cycle}] * 3
-        ),
-        "warmup + cosine": optax.warmup_cosine_decay_schedule(0.0, peak, steps // 10, steps),
-        "one-cycle": optax.cosine_onecycle_schedule(steps, peak),
-    }
 
 
 def values(schedule: Schedule, steps: int) -> Array:

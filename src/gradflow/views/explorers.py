@@ -13,8 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradflow.measure.gradients import backprop_signal
-from gradflow.models.mlp import MLP, init_mlp
+from gradflow.measure.probes import backprop_signal
+from gradflow.models.mlp import MLP
 from gradflow.training import descent
 from gradflow.views import plots
 from gradflow.views.widgets import explorer
@@ -34,7 +34,7 @@ def signal_by_depth(x: Array, y: Array, key: Array, depths=DEPTHS, activations=A
     @cache
     def signal(depth: int, activation: str) -> np.ndarray:
         spec = MLP(x.shape[1], 32, depth, int(jnp.max(y)) + 1, activation, "he" if activation == "relu" else "xavier")
-        return np.asarray(backprop_signal(spec, init_mlp(key, spec), x, y))
+        return np.asarray(backprop_signal(spec, spec.init_params(key), x, y))
 
     fig, axes = plots.new_figure(width=7, height=3.2)
     ax = axes[0, 0]
@@ -83,7 +83,13 @@ def descent_by_learning_rate(a: Array, w0: Array, rates=RATES, steps: int = 40):
         ax_path.set_title(f"learning rate {lr} ({lr / lr_crit:.2f} x 2/lambda_max)")
 
     def describe(lr: float) -> str:
-        verdict = "converges" if lr < lr_crit else ("neither converges nor diverges" if lr == lr_crit else "diverges")
+        verdict = descent.verdict(lr, lr_crit)
+        if verdict == "boundary":
+            return (
+                f"Gradient descent on the quadratic with learning rate {lr}, exactly 2/lambda_max: the steep "
+                "direction's component flips sign every step without shrinking, so the loss levels off; it neither "
+                "converges nor diverges."
+            )
         return f"Gradient descent on the quadratic with learning rate {lr}: it {verdict}."
 
     return explorer(fig, update, {"lr": list(rates)}, describe, defaults={"lr": 0.19}, labels={"lr": "learning rate"})

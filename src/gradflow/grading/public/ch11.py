@@ -67,6 +67,6 @@ def q2_types(ns):
 
 @suite.test("q3", points=1)
 def q3_on_slider(ns):
-    """smallest_healthy_scale is one of the slider's scales"""
-    s = number(answer(ns, "smallest_healthy_scale"), "smallest_healthy_scale")
+    """first_not_vanishing is one of the slider's scales"""
+    s = number(answer(ns, "first_not_vanishing"), "first_not_vanishing")
     expect(any(close(s, v, 0.0, 1e-9) for v in SCALES), f"Give one of the slider's scales {list(SCALES)}.")
