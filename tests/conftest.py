@@ -68,6 +68,7 @@ def _start_background(config: pytest.Config) -> None:
         _start("book", [*cmd, "-W", "-n", "--keep-going"], out)
 
 
+@pytest.hookimpl(trylast=True)  # after -m/-k deselected what will not run
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=_needs_book)  # stable: the book's tests last, in their usual order
     if not config.option.collectonly and any(_needs_book(item) for item in items):
