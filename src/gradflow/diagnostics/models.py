@@ -22,7 +22,7 @@ def mlp_loss(spec: networks.MLP, loss: str = "cross_entropy") -> Callable:
     """``loss_fn(params, (x, y))`` of a :class:`gradflow.models.mlp.MLP` (train mode), probing h_0 (input) .. h_depth.
 
     The layers are named ``h0`` .. ``h{depth}``; with ``activations=capture()``
-    their backprop signal equals :func:`gradflow.measure.probes.backprop_signal`.
+    their backprop signal equals :func:`gradflow.backprop_signal` (``gf.backprop_signal``).
     Residual blocks' outputs (h + F(h)) have no activation kind (no dead/saturated fractions).
     """
     if not isinstance(spec, networks.MLP):

@@ -224,7 +224,7 @@ def _borderline(report: Report, reasons: list[Reason]) -> str | None:
                 f"the backprop signal at {names[0]} is {_fmt(rel)} times the one at {names[-1]}: within a factor "
                 f"{BORDERLINE:.0f} of the {side} threshold ({_fmt(SIGNAL_RATIO ** (-1 if rel < 1 else 1))})")))  # fmt: skip
     layers = report.layers
-    if len(layers) >= 2 and layers[-1].grad_ratio > 0:
+    if not report.has_signal and len(layers) >= 2 and layers[-1].grad_ratio > 0:  # a measured signal decides
         rel = layers[0].grad_ratio / layers[-1].grad_ratio
         if 1 / GRAD_RATIO <= rel < BORDERLINE / GRAD_RATIO:
             found.append(("vanishing", Reason("borderline", "gradient", layers[0].name,
