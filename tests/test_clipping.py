@@ -1,4 +1,4 @@
-"""Tests of gradflow.training.clipping: the hand-written clip against optax, angles, the cliff, sgd_run."""
+"""Tests of gradflow.training.clipping: the hand-written clip against optax, angles, the cliff."""
 
 import jax
 import jax.numpy as jnp
@@ -6,7 +6,6 @@ import numpy as np
 import optax
 import pytest
 
-from gradflow.models.mlp import MLP, init_mlp
 from gradflow.training import clipping
 
 
@@ -85,32 +84,3 @@ def test_cliff_loss_matches_direct_recurrence_and_has_a_wall():
     bs = jnp.linspace(-4.5, -1.5, 3001)
     grads = np.abs(np.asarray(jax.vmap(jax.grad(lambda b: clipping.cliff_loss(6.0, b, steps=20)))(bs)))
     assert grads.max() > 100 * np.median(grads), "the one-unit recurrence should have a cliff along b at w = 6"
-
-
-def test_sgd_run_clipping_bounds_the_step_and_matches_plain_sgd_without():
-    spec = MLP(4, 8, 2, 3, activation="tanh", init="xavier")
-    params = init_mlp(jax.random.key(1), spec, 3.0)
-    x = jax.random.normal(jax.random.key(2), (32, 4))
-    y = jnp.arange(32) % 3
-    lrs = jnp.full(1, 0.5)
-    after, record = clipping.sgd_run(spec, params, x, y, lrs, 1e-3, key=jax.random.key(3), batch_size=8)
-    moved = float(clipping.global_norm(jax.tree.map(jnp.subtract, after, params)))
-    assert float(record.grad_norm[0]) > 1e-3, "test setup: the gradient should exceed the threshold"
-    assert np.isclose(moved, 0.5 * 1e-3, rtol=1e-3), f"a clipped step must have length lr * max_norm; got {moved}"
-    plain, rec = clipping.sgd_run(spec, params, x, y, lrs, key=jax.random.key(3), batch_size=8)
-    moved = float(clipping.global_norm(jax.tree.map(jnp.subtract, plain, params)))
-    assert np.isclose(moved, 0.5 * float(rec.grad_norm[0]), rtol=1e-4), (
-        "without clipping the step is lr times the gradient"
-    )
-
-
-def test_sgd_run_rejects_bad_input():
-    spec = MLP(4, 8, 1, 3)
-    params = init_mlp(jax.random.key(0), spec)
-    x, y = jnp.zeros((10, 4)), jnp.zeros(10, jnp.int32)
-    with pytest.raises(ValueError, match="lrs"):
-        clipping.sgd_run(spec, params, x, y, jnp.ones((2, 2)))
-    with pytest.raises(ValueError, match="max_norm"):
-        clipping.sgd_run(spec, params, x, y, jnp.ones(3), -1.0)
-    with pytest.raises(TypeError, match="MLP"):
-        clipping.sgd_run("mlp", params, x, y, jnp.ones(3))

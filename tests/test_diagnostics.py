@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import gradflow as gf
 from diagnostics_nets import STYLES, batch, build, dense_net
 from gradflow.diagnostics import capture, diagnose
 from gradflow.diagnostics.models import mlp_loss, rnn_loss
@@ -119,9 +120,9 @@ def test_rnn_vanishes_lstm_does_not(style):
         results[kind] = diagnose(loss, params, xs, activations=capture())
         signal = np.array(list(results[kind].signal().values()))
         assert len(signal) == 100, "one backprop-signal value per time step"
-        reference = recurrent.hidden_signal(kind, recurrent.init_rnn(jax.random.key(1), kind, 1, 32, 1, forget_bias=3.0),
-                                            jnp.swapaxes(xs[0], 0, 1), xs[1])  # fmt: skip
-        np.testing.assert_allclose(signal, reference, rtol=1e-4, err_msg=f"{style}: must equal recurrent.hidden_signal")
+        model = gf.RNN(kind, 1, 32, forget_bias=3.0)
+        reference = gf.backprop_signal(model, model.init_params(jax.random.key(1)), jnp.swapaxes(xs[0], 0, 1), xs[1])
+        np.testing.assert_allclose(signal, reference, rtol=1e-4, err_msg=f"{style}: must equal gf.backprop_signal")
     assert results["rnn"].status == "vanishing", f"{style}: RNN should vanish\n{results['rnn']}"
     assert results["lstm"].status == "healthy", f"{style}: LSTM should keep the signal\n{results['lstm']}"
     assert any(f.chapter == 8 for f in results["rnn"].verdict.fixes), "for a vanishing RNN, suggest LSTM/GRU (ch 8)"

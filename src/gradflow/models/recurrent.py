@@ -18,7 +18,7 @@ The equations (``*`` is the elementwise product, sigma the logistic sigmoid):
 
 The readout is linear on the last hidden state: y = h_T W_out + b_out.
 ``run`` accepts additive zero ``probes`` on h_t: the gradient of the loss with
-respect to them is the backprop signal dL/dh_t (:func:`hidden_signal`).
+respect to them is the backprop signal dL/dh_t (``gf.backprop_signal(gf.RNN(...), params, xs, ys)``).
 """
 
 from __future__ import annotations
@@ -269,22 +269,6 @@ def predict(kind: str, params: Params, xs: Array, probes: Array | None = None) -
 def sequence_loss(kind: str, params: Params, xs: Array, ys: Array, probes: Array | None = None) -> Array:
     """Mean squared error of :func:`predict` against targets ``ys`` (batch, out_dim)."""
     return jnp.mean((predict(kind, params, xs, probes) - ys) ** 2)
-
-
-@partial(jax.jit, static_argnames=("kind",))
-def hidden_signal(kind: str, params: Params, xs: Array, ys: Array) -> Array:
-    """The backprop signal ||dL/dh_t|| for t = 1..T, shape (T,), L = :func:`sequence_loss`.
-
-    Legacy: ``gf.backprop_signal(gf.RNN(kind, ...), params, xs, ys)`` measures the same; this stays only
-    while ``tests/test_diagnostics.py`` compares against it.
-
-    The norm is the Frobenius norm over the batch and hidden units. Because the
-    loss reads only h_T, dL/dh_t = (dh_T/dh_t)^T dL/dh_T: a product of T - t
-    step Jacobians applied to the signal at the end.
-    """
-    probes = jnp.zeros((xs.shape[0], xs.shape[1], params["cell"]["W_h"].shape[0]), xs.dtype)
-    grads = jax.grad(lambda p: sequence_loss(kind, params, xs, ys, p))(probes)
-    return jnp.sqrt(jnp.sum(grads**2, axis=(1, 2)))
 
 
 def scale_recurrent(params: Params, scale: float | Array) -> Params:
