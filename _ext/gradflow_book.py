@@ -43,6 +43,8 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from gradflow._fast import build_xla_flags
+
 LOGGER = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "_vendor"
@@ -308,6 +310,7 @@ def _jax_compilation_cache(app: Sphinx) -> None:
     """
     cache = Path(app.outdir).parent / ".jax_cache"
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(cache))
+    os.environ["XLA_FLAGS"] = build_xla_flags(os.environ.get("XLA_FLAGS", ""))  # compiled faster, same numbers
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 

@@ -154,3 +154,13 @@ def test_the_speed_helpers_give_the_plain_calls_numbers():
     np.testing.assert_array_equal(traced, want)
     trees = [{"a": jnp.full((2,), float(i))} for i in range(3)]
     np.testing.assert_array_equal(stack_params(trees)["a"], jnp.stack([t["a"] for t in trees]))
+
+
+def test_the_build_adds_its_xla_flags_once_and_keeps_the_callers():
+    from gradflow._fast import BUILD_XLA_FLAGS, build_xla_flags
+
+    assert build_xla_flags("").split() == list(BUILD_XLA_FLAGS)
+    both = build_xla_flags("--xla_cpu_max_isa=SSE4_2")
+    assert both.split() == ["--xla_cpu_max_isa=SSE4_2", *BUILD_XLA_FLAGS]
+    assert build_xla_flags(both) == both
+    assert build_xla_flags("--xla_backend_optimization_level=3") == "--xla_backend_optimization_level=3"

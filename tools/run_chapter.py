@@ -24,6 +24,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from gradflow._fast import build_xla_flags
 from gradflow.claims import load
 
 
@@ -37,6 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     if not args.live:
         os.environ["GRADFLOW_STATIC_EXPLORERS"] = "1"
+    os.environ["XLA_FLAGS"] = build_xla_flags(os.environ.get("XLA_FLAGS", ""))  # as the book build does
     if args.cold:  # the book build's kernels share XLA's compilation cache in _build/.jax_cache
         os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
     else:

@@ -61,3 +61,19 @@ def eager_draw(sample: Callable, key: jax.Array, shape: tuple[int, ...], recipe:
     if not is_concrete(key):  # under a trace: part of the caller's computation
         return sample(key, shape, recipe, scale)
     return _compiled_draw(sample, math.prod(shape) < SMALL_DRAW)(key, shape, recipe, scale)
+
+
+BUILD_XLA_FLAGS = ("--xla_backend_optimization_level=1",)
+"""What the book build (and ``tools/run_chapter.py``) adds to ``XLA_FLAGS`` for the chapter kernels.
+
+XLA's backend optimization level 1 instead of the default 3: a 50-layer batch-norm network's training
+loop, vmapped over 12 runs, compiled in 34 s instead of 54 s (busy machine), ran as fast, and gave the
+same losses to the last digit printed. Chapters are compiled far more than they run on a CPU.
+"""
+
+
+def build_xla_flags(current: str = "") -> str:
+    """``current`` XLA_FLAGS with :data:`BUILD_XLA_FLAGS` added (a flag already set there is kept as it is)."""
+    flags = current.split()
+    names = {flag.split("=", 1)[0] for flag in flags}
+    return " ".join(flags + [flag for flag in BUILD_XLA_FLAGS if flag.split("=", 1)[0] not in names])
