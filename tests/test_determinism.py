@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jupytext
 import pytest
 from nbclient import NotebookClient
+
+from gradflow._fast import build_xla_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = "chapters/02_backpropagation"
@@ -47,6 +50,8 @@ def comparable(nb) -> list[tuple]:
 @pytest.mark.book
 def test_a_second_execution_reproduces_the_build(executed, monkeypatch):
     monkeypatch.setenv("GRADFLOW_STATIC_EXPLORERS", "1")
+    # the build's settings: its XLA flags change the compiled code, so the last bits of a result
+    monkeypatch.setenv("XLA_FLAGS", build_xla_flags(os.environ.get("XLA_FLAGS", "")))
     nb = jupytext.read(ROOT / f"{CHAPTER}.md")
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "chapters")}}
