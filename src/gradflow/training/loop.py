@@ -108,7 +108,8 @@ RECORDS: dict[str, Callable[[Step], Array]] = {
     "weight_change": _weight_change,
 }
 """Built-in records: the loss; the global gradient norm; per weight matrix ||dL/dW||, ||W||,
-||Delta W|| / ||W|| and ||W(t) - W(0)|| / ||W(0)||, each (n_weights,) per step."""
+||Delta W|| / ||W|| and ||W(t) - W(0)|| / ||W(0)||, each (n_weights,) per step. The two ratios are
+undefined for a matrix that is zero (e.g. a residual branch started at zero): they read inf or nan there."""
 
 
 def _records(record: Sequence[str] | Mapping[str, Callable]) -> tuple[tuple[str, Callable], ...]:
