@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,3 +36,30 @@ def test_claim_files_live_beside_the_chapters_not_in_the_library() -> None:
     assert not list((ROOT / "src").rglob("*.claims.toml"))
     chapters = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md"))
     assert chapters and all(c.with_suffix(".claims.toml").is_file() for c in chapters)
+
+
+def test_the_cold_build_executes_every_chapter_ahead_and_myst_nb_reuses_it(book: Path) -> None:
+    """`_ext/parallel_execution.py` fills the cache with exactly the notebooks myst-nb then looks up."""
+    if not (book / "build.log").is_file():
+        pytest.skip("GRADFLOW_BUILT_BOOK: a book built elsewhere, without its log")
+    log = (book / "build.log").read_text(errors="replace")
+    chapters = sorted(p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]_*.md"))
+    ahead = re.findall(r"executed chapters/(\S+) in [0-9.]+ s", log)
+    assert sorted(ahead) == chapters, "each chapter executes once, before Sphinx reads it"
+    cached = re.findall(r"chapters/([0-9]{2}_\w+)\.md: Using cached notebook", log)
+    assert sorted(cached) == chapters, "myst-nb finds every chapter in the cache"
+    assert "Executing notebook using" not in log, "myst-nb executed a chapter itself: its notebook hashed differently"
+
+
+def test_build_jobs_reads_the_environment(monkeypatch) -> None:
+    spec = importlib.util.spec_from_file_location("parallel_execution", ROOT / "_ext" / "parallel_execution.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setenv("GRADFLOW_BUILD_JOBS", "3")
+    assert module.build_jobs() == 3
+    monkeypatch.delenv("GRADFLOW_BUILD_JOBS")
+    assert 1 <= module.build_jobs() <= 4
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("GRADFLOW_BUILD_JOBS", bad)
+        with pytest.raises(ValueError, match="positive integer"):
+            module.build_jobs()
