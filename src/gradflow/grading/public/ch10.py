@@ -3,8 +3,10 @@
 Generated from exercises/masters/ch10_tests.py by ``python -m gradflow.grading generate``: do not edit.
 """
 
+import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from gradflow.grading.checks import Suite, answer, array, close, expect, function, number
 
@@ -13,10 +15,9 @@ suite = Suite(
     {
         "q1": "a cosine schedule",
         "q2": "Adam near its eps",
-        "q3": "explore the schedules",
+        "q3": "momentum and Adam, written by hand",
     },
 )
-NAMES = ("constant", "step", "exponential", "cosine", "cosine restarts", "warmup + cosine", "one-cycle")
 
 
 def _values(ns, steps, init, decay):
@@ -58,9 +59,79 @@ def q2_range(ns):
 # ---- q3 ---------------------------------------------------------------------------------------------
 
 
+def _gradient_steps(shapes: dict, steps: int, seed: int) -> list[dict]:
+    """steps random gradients on a dict of arrays; the entries of each leaf range over six decades in size."""
+    rng = np.random.default_rng(seed)
+    scales = {k: np.logspace(-6, 1, int(np.prod(shape))).reshape(shape) for k, shape in shapes.items()}
+    return [
+        {k: (rng.standard_normal(shape) * scales[k]).astype(np.float32) for k, shape in shapes.items()}
+        for _ in range(steps)
+    ]
+
+
+def _run_learner(ns, kind: str, grads: list, *hyper) -> list:
+    """The learner's updates, one per step, fed grads (their init on the first gradient's shapes)."""
+    init, update = function(ns, f"{kind}_init"), function(ns, f"{kind}_update")
+    state = init(grads[0])
+    expect(state is not None, f"{kind}_init returned None: did you forget to `return` the state?")
+    out = []
+    for g in grads:
+        result = update(g, state, *hyper)
+        expect(
+            isinstance(result, (tuple, list)) and len(result) == 2,
+            f"{kind}_update should return a pair (updates, new state).",
+        )
+        step, state = result
+        expect(
+            isinstance(step, dict) and set(step) == set(g),
+            f"{kind}_update's updates should have the gradients' shape (here a dict with keys {sorted(g)}).",
+        )
+        out.append({k: array(step[k], f"{kind}_update's update for {k!r}", shape=np.shape(g[k])) for k in g})
+    return out
+
+
+def _run_optax(optimizer, grads: list) -> list:
+    state = optimizer.init(grads[0])
+    out = []
+    for g in grads:
+        step, state = optimizer.update(jax.tree.map(jnp.asarray, g), state, g)
+        out.append({k: np.asarray(v, np.float64) for k, v in step.items()})
+    return out
+
+
+def _largest_difference(mine: list, ref: list, upto: int | None = None) -> float:
+    return max(float(np.max(np.abs(a[k] - b[k]))) for a, b in zip(mine[:upto], ref[:upto], strict=True) for k in a)
+
+
 @suite.test("q3", points=1)
-def q3_on_slider(ns):
-    """best_schedule is one of the slider's names"""
-    v = answer(ns, "best_schedule")
-    expect(isinstance(v, str), 'best_schedule should be a string as the slider shows it, e.g. "step".')
-    expect(v.strip() in NAMES, f"best_schedule should be one of the slider's values {list(NAMES)}.")
+def q3_momentum(ns):
+    """momentum_update matches optax.sgd(0.1, momentum=0.9) over 20 steps"""
+    grads = _gradient_steps({"w": (3, 2)}, 20, 0)
+    mine = _run_learner(ns, "momentum", grads, 0.1, 0.9)
+    ref = _run_optax(optax.sgd(0.1, momentum=0.9), grads)
+    expect(
+        _largest_difference(mine, ref, 1) < 1e-6,
+        "Wrong first step: with a zero velocity the first update is -learning_rate * g (mind the sign: it is added).",
+    )
+    expect(
+        _largest_difference(mine, ref) < 1e-5,
+        "Right first step, wrong later ones: the velocity is mu * v + g (no (1 - mu) factor), and the update is "
+        "-learning_rate * v; return the new velocity as the state.",
+    )
+
+
+@suite.test("q3", points=1)
+def q3_adam_first_steps(ns):
+    """adam_update matches optax.adam(0.1) over the first 3 steps"""
+    grads = _gradient_steps({"w": (3, 2)}, 3, 1)
+    mine = _run_learner(ns, "adam", grads, 0.1)
+    ref = _run_optax(optax.adam(0.1), grads)
+    expect(
+        _largest_difference(mine, ref, 1) < 1e-5,
+        "Wrong first step: after bias correction m_hat = g and s_hat = g**2, so the first update is "
+        "-lr * g / (|g| + eps), about -lr times the sign of g. Did you divide by 1 - b1**t and 1 - b2**t with t = 1, and add eps outside the square root?",
+    )
+    expect(
+        _largest_difference(mine, ref) < 1e-5,
+        "Right first step, wrong second or third: update m and s from the previous state and count t up by one.",
+    )
