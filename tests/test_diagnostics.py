@@ -82,7 +82,8 @@ def test_vanishing_sigmoid_reasons_and_fixes():
     rules = {r.rule for r in report.verdict.reasons}
     assert {"signal", "gradient"} <= rules, f"both the signal and the weight-gradient ratio should fire; got {rules}"
     chapters = [f.chapter for f in report.verdict.fixes]
-    assert 4 in chapters and 5 in chapters, f"ReLU (ch 4) and initialization (ch 5) should be suggested; got {chapters}"
+    assert 4 in chapters, f"ReLU (ch 4) should be suggested; got {chapters}"
+    assert 5 not in chapters, f"the weights already have the fan-in scale: no initialization fix (ch 5); got {chapters}"
     assert 9 not in chapters, "gradient clipping does not fix vanishing gradients and must not be suggested"
 
 

@@ -133,7 +133,7 @@ def test_text_html_and_plot(report):
     assert "dense_01/W" in text and "h3" in text
     html = report._repr_html_()
     assert "<table>" in html and "Verdict: vanishing" in html
-    assert "chapter 5, Initialization" in html and 'href="../' not in html, (
+    assert "chapter 4, Activation derivative bounds" in html and 'href="../' not in html, (
         "fixes name their chapter (no relative links)"
     )
     fig = report.plot()

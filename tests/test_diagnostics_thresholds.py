@@ -72,3 +72,26 @@ def test_summary_keeps_layer_names_and_bad_opt_state_is_explained():
         diagnose(
             mlp_loss(RELU), RELU.init_params(KEY), BATCH, optimizer=optax.adam(1e-3), opt_state=optax.sgd(0.1).init({})
         )
+
+
+def test_init_fix_only_for_weights_off_the_fan_in_scale():
+    """The sigmoid net already has the Xavier scale: no init fix (a note says why); 3 x He and LeCun-scaled ReLU do not."""
+    sick = _report(SIGMOID)
+    assert verdict.fan_in_scaled(sick) and verdict.fan_in_scaled(_report(RELU))
+    assert not any(f.chapter == 5 for f in sick.verdict.fixes), [f.text for f in sick.verdict.fixes]
+    assert any("fan-in scale" in n for n in sick.verdict.notes)
+    assert not verdict.fan_in_scaled(_report(RELU, scale=2**-0.5))  # LeCun variance in a ReLU net: half of He
+    big = _report(RELU, scale=3.0)
+    assert big.status == "exploding" and big.verdict.fixes[0].chapter == 5
+
+
+def test_histograms_show_activations_signal_and_weight_gradients_on_shared_axes():
+    report = _report(SIGMOID)
+    fig = report.histograms()
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["forward activations", "backprop signal", "weight gradients"]
+    labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert len(labels) == 10 and all("saturated" in t for t in labels), labels
+    assert all(t.signal_sample is not None for t in report.taps)
+    weights_only = _report(RELU, taps=False).histograms()
+    assert [ax.get_title() for ax in weights_only.get_axes()] == ["weight gradients"]

@@ -236,7 +236,7 @@ def _run(diff, batch, opt_state, plan: _Plan):
     for t in plan.taps:
         g = g_probes[t.name]
         signal = norm(g.reshape(g.shape[0], -1), axis=1) if t.indexed else norm(g)
-        taps[t.name] = {"signal": signal, "signal_finite": finite(g)}
+        taps[t.name] = {"signal": signal, "signal_finite": finite(g), "signal_sample": _sample(g)}
     for name, h in values.items():
         kind = capture.kind_of(name, next((t.kind for t in plan.taps if t.name == name), None))
         dead, sat = _unit_stats(h, kind)
@@ -323,8 +323,15 @@ def diagnose(
         if "unhashable" not in str(exc):
             raise
         out = jax.jit(lambda d, b, s: _run(d, b, s, plan))(diff, batch, opt_state)
+    shapes = tuple(tuple(diff[i].shape) for i in layout.order)
     return _report(
-        jax.device_get(out), layout, taps, activations, optimizer is not None, _adaptive(optimizer, state_shape)
+        jax.device_get(out),
+        layout,
+        taps,
+        activations,
+        optimizer is not None,
+        _adaptive(optimizer, state_shape),
+        shapes,
     )
 
 
@@ -361,6 +368,7 @@ def _report(
     capture: Capture | None,
     has_opt: bool,
     adaptive: bool = False,
+    shapes: tuple[tuple[int, ...], ...] | None = None,
 ) -> Report:
     layers = []
     for j, i in enumerate(layout.order):
@@ -369,7 +377,7 @@ def _report(
         layers.append(
             LayerStats(
                 name=layout.names[i],
-                shape=None,
+                shape=None if shapes is None else shapes[j],
                 weight_norm=w,
                 grad_norm=g,
                 grad_ratio=g / w if w > 0 else float("inf"),
@@ -395,6 +403,7 @@ def _report(
                 value_finite=bool(d.get("value_finite", True)),
                 signal_finite=bool(d.get("signal_finite", True)),
                 value_sample=None if "value_sample" not in d else np.asarray(d["value_sample"]),
+                signal_sample=None if "signal_sample" not in d else np.asarray(d["signal_sample"]),
             )
         )
     bad_params = [layout.names[i] for i, ok in enumerate(out["param_finite"]) if not ok]

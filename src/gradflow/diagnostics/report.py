@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class LayerStats:
     """One weight array (two or more dimensions), named by its pytree path.
 
-    weight_norm ||W||, grad_norm ||dL/dW|| (Frobenius), grad_ratio = grad_norm / weight_norm,
+    shape: the array's shape; weight_norm ||W||, grad_norm ||dL/dW|| (Frobenius), grad_ratio = grad_norm / weight_norm,
     update_ratio = ||ΔW|| / ||W|| of one optimizer step (None without an optimizer),
     grad_sample: up to 2048 entries of dL/dW (strided) for the histograms.
     """
@@ -40,7 +40,8 @@ class TapStats:
 
     signal: ||dL/dh|| as an array of shape (1,), or (steps,) for a tap inside ``lax.scan``;
     dead: fraction of ReLU units that are zero for every example of the batch;
-    saturated: fraction of sigmoid/tanh outputs whose derivative is below 10% of its maximum.
+    saturated: fraction of sigmoid/tanh outputs whose derivative is below 10% of its maximum;
+    value_sample, signal_sample: up to 2048 entries of h and of dL/dh (strided) for the histograms.
     """
 
     name: str
@@ -52,6 +53,7 @@ class TapStats:
     value_finite: bool
     signal_finite: bool
     value_sample: np.ndarray | None = field(default=None, repr=False, compare=False)
+    signal_sample: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 _COLOURS = {
@@ -238,6 +240,68 @@ class Report:
             bottom.suptitle("weight-gradient histograms", fontsize=9)
             fig.suptitle(f"verdict: {self.verdict}", color=_COLOURS.get(self.status, "k"))
         return plots.shown_in_notebooks(fig)
+
+    def histograms(self, bins: int = 41) -> Figure:
+        """Karpathy's histograms (makemore part 3): per layer, one line, all layers on one shared axis per panel.
+
+        Left: the forward activations h_l of the tapped layers that have an activation kind, with their mean,
+        standard deviation and saturated (sigmoid/tanh) or dead (ReLU) fraction in the legend. Middle: the entries
+        of the backprop signal dL/dh_l of those layers (needs ``activations=capture()``). Right: the entries of the
+        weight gradients dL/dW_l. Distributions that narrow or widen from layer to layer on the shared axis are the
+        vanishing or exploding signal. Returns a matplotlib Figure.
+        """
+        acts = {t.name: t for t in self.taps if t.kind and t.value_sample is not None and not t.indexed}
+        grads = {t.name: t.signal_sample for t in acts.values() if t.signal_sample is not None}
+        weights = {lay.name: lay.grad_sample for lay in self.layers}
+        panels = [p for p in (acts, grads, weights) if p]
+        with mpl.rc_context(plots.STYLE):
+            fig = Figure(figsize=(3.4 * len(panels), 3.4), layout="constrained")
+            axes = fig.subplots(1, len(panels), squeeze=False)[0]
+            i = 0
+            if acts:
+                values = {n: t.value_sample for n, t in acts.items()}
+                labels = {n: _activation_label(n, t) for n, t in acts.items()}
+                _shared_histogram(axes[i], values, labels, bins, "activation $h_l$", symmetric=False)
+                axes[i].set_title("forward activations", fontsize=9)
+                i += 1
+            if grads:
+                labels = {n: f"{n}: std {np.std(v):.1e}" for n, v in grads.items()}
+                _shared_histogram(axes[i], grads, labels, bins, r"entries of $\partial L/\partial h_l$", symmetric=True)
+                axes[i].set_title("backprop signal", fontsize=9)
+                i += 1
+            labels = {n: f"{n}: std {np.std(v):.1e}" for n, v in weights.items()}
+            _shared_histogram(axes[i], weights, labels, bins, r"entries of $\partial L/\partial W_l$", symmetric=True)
+            axes[i].set_title("weight gradients", fontsize=9)
+            axes[0].set_ylabel("fraction of entries")
+        return plots.shown_in_notebooks(fig)
+
+
+def _activation_label(name: str, t: TapStats) -> str:
+    v = t.value_sample
+    text = f"{name}: mean {np.mean(v):.2f}, std {np.std(v):.2f}"
+    if t.saturated is not None:
+        text += f", saturated {t.saturated:.0%}"
+    if t.dead is not None:
+        text += f", dead {t.dead:.0%}"
+    return text
+
+
+def _shared_histogram(ax, arrays: dict, labels: dict, bins: int, xlabel: str, symmetric: bool) -> None:
+    """One histogram line per layer on one shared x range, coloured from the first layer (dark) to the last (light)."""
+    values = {k: np.asarray(v, dtype=float).ravel() for k, v in arrays.items()}
+    finite = [v[np.isfinite(v)] for v in values.values()]
+    finite = [v for v in finite if v.size] or [np.zeros(1)]
+    lo, hi = min(float(v.min()) for v in finite), max(float(v.max()) for v in finite)
+    if symmetric:
+        lo, hi = -max(abs(lo), abs(hi)), max(abs(lo), abs(hi))
+    if hi <= lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    colours = mpl.colormaps["viridis"](np.linspace(0.0, 0.9, len(values)))
+    for colour, (name, v) in zip(colours, values.items(), strict=True):
+        counts, edges = np.histogram(v[np.isfinite(v)], bins=bins, range=(lo, hi))
+        ax.plot((edges[:-1] + edges[1:]) / 2, counts / max(v.size, 1), color=colour, lw=1.2, label=labels[name])
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=5.5, loc="upper right")
 
 
 def _name_ticks(ax, names: list[str]) -> None:

@@ -24,6 +24,10 @@ The rules, in words (each threshold is a module constant):
   layer's ReLU units dead on the whole batch, or of its sigmoid/tanh outputs
   saturated (derivative below 10% of its maximum), blocks most of the
   gradient through that layer: vanishing.
+* **Fixes** are the course's remedies for the status; initialization by the
+  fan-in is left out when the hidden weights already have that scale
+  (:func:`fan_in_scaled`), an adaptive optimizer when the model is trained
+  with one.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ UPDATE_HIGH = 1e-1
 UPDATE_LOW = 1e-5
 UPDATE_HEALTHY = 1e-3
 UNIT_FRACTION = 0.5
+FAN_IN_TOLERANCE = 1.5
+"""The hidden weights count as already initialized by the fan-in when the median over layers of
+mean(W^2) * fan_in lies within this factor of the target (2 for ReLU, He; 1 for sigmoid/tanh, LeCun/Xavier)."""
+FAN_IN_TARGET = {"relu": 2.0, "sigmoid": 1.0, "tanh": 1.0}
 BORDERLINE = 10.0
 """A measurement within this factor of a vanishing/exploding threshold, on the healthy side, makes the verdict
 borderline when no rule fired (calibrated on measured nets: tests/test_diagnostics_thresholds.py)."""
@@ -204,7 +212,32 @@ def judge(report: Report) -> Verdict:
     # name the root cause: the first dead or saturated layer (the layers after it die with it), else the first reason
     units = [r for r in main if r.rule in ("dead", "saturated")]
     layer = units[0].layer if units else main[0].layer if main else None
-    return Verdict(status, layer, main, notes, _fixes(report, side or status, main))
+    fixes = _fixes(report, side or status, main)
+    if (side or status) != "healthy" and fan_in_scaled(report):
+        notes.append(
+            "The hidden weights already have the fan-in scale of their activation (He for ReLU, LeCun/Xavier for "
+            "sigmoid and tanh), so initialization by the fan-in is not listed as a fix."
+        )
+    return Verdict(status, layer, main, notes, fixes)
+
+
+def fan_in_scaled(report: Report) -> bool:
+    """Whether the hidden weight matrices already have the fan-in scale the init fix would give them.
+
+    The median over hidden weight layers (all but the last) of mean(W^2) * fan_in, within ``FAN_IN_TOLERANCE`` of
+    ``FAN_IN_TARGET`` for the tapped activation kind (one kind only). The fan-in is the input axis of a dense
+    (in, out) kernel, or its other axis for an (out, in) weight; either orientation that fits counts.
+    """
+    kinds = {t.kind for t in report.taps if t.kind in FAN_IN_TARGET}
+    hidden = [lay for lay in report.layers[:-1] if lay.shape and len(lay.shape) >= 2]
+    if len(kinds) != 1 or not hidden:
+        return False
+    target = FAN_IN_TARGET[kinds.pop()]
+    for fan_of in (lambda s: math.prod(s[:-1]), lambda s: math.prod(s[1:])):
+        scaled = [lay.weight_norm**2 / math.prod(lay.shape) * fan_of(lay.shape) for lay in hidden]
+        if 1 / FAN_IN_TOLERANCE <= float(np.median(scaled)) / target <= FAN_IN_TOLERANCE:
+            return True
+    return False
 
 
 def status_hint(reasons: list[Reason]) -> str:
@@ -376,4 +409,6 @@ def _fixes(report: Report, status: str, reasons: list[Reason]) -> list[Fix]:
             keys = ["relu", "init", "bn", "residual", "adam"]
     if report.adaptive:  # the model is already trained with an adaptive optimizer: do not suggest one
         keys = [k for k in keys if k != "adam"]
+    if "init" in keys and fan_in_scaled(report):  # the weights already have the scale this fix would give them
+        keys = [k for k in keys if k != "init"]
     return [FIXES[k] for k in dict.fromkeys(keys)]
