@@ -151,5 +151,11 @@ def q4_values(ns):
     after = number(answer(ns, "ratio_after"), "ratio_after")
     expect(not close(start, mean_start, 0.05), "Use the median of the absolute gradients, not their mean.")
     expect(not close(start, batch_start, 0.05), "Take the gradient on all of x_all, not on a batch.")
-    expect(close(start, reference_start, 0.1), "ratio_start is off: the gradient at the initial parameters, dense_01 over dense_06.")
-    expect(close(after, reference_after, 0.1), "ratio_after is off: train 300 steps at learning rate 0.3 on the given batches first.")
+    expect(
+        close(start, reference_start, 0.1),
+        "ratio_start is off: the gradient at the initial parameters, dense_01 over dense_06.",
+    )
+    expect(
+        close(after, reference_after, 0.1),
+        "ratio_after is off: train 300 steps at learning rate 0.3 on the given batches first.",
+    )
