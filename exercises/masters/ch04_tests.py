@@ -16,6 +16,7 @@ suite = Suite(
         "q1": "GELU's derivative",
         "q2": "killing ReLU units with the bias",
         "q3": "explore saturation",
+        "q4": "after training, still vanishing?",
     },
 )
 SLIDER = (0.25, 0.46, 0.84, 1.6, 2.9, 5.4, 10.0)
@@ -127,3 +128,34 @@ def q3_value(ns):
         "At that scale fewer than a quarter of the outputs are saturated: read the percentage in the title.",
     )
     expect(v <= 5.4 + 1e-6, "A smaller slider scale already saturates a quarter of the outputs.")
+
+
+# ---- q4 ---------------------------------------------------------------------------------------------
+
+
+@suite.test("q4", points=1)
+def q4_below_one(ns):
+    """both ratios are positive and below 1 (the first layer's gradients are the smaller)"""
+    start = number(answer(ns, "ratio_start"), "ratio_start")
+    after = number(answer(ns, "ratio_after"), "ratio_after")
+    expect(start > 0 and after > 0, "A ratio of medians of absolute values is positive.")
+    expect(start < 1 and after < 1, "Divide the first hidden layer's median by the sixth's, not the other way round.")
+
+
+@suite.test("q4", points=2, hidden=True)
+def q4_values(ns):
+    """ratio_start and ratio_after have the right values (within 10%)"""
+    reference_start, reference_after = 9.010e-4, 2.727e-3
+    mean_start, batch_start = 1.219e-3, 1.146e-3
+    start = number(answer(ns, "ratio_start"), "ratio_start")
+    after = number(answer(ns, "ratio_after"), "ratio_after")
+    expect(not close(start, mean_start, 0.05), "Use the median of the absolute gradients, not their mean.")
+    expect(not close(start, batch_start, 0.05), "Take the gradient on all of x_all, not on a batch.")
+    expect(
+        close(start, reference_start, 0.1),
+        "ratio_start is off: the gradient at the initial parameters, dense_01 over dense_06.",
+    )
+    expect(
+        close(after, reference_after, 0.1),
+        "ratio_after is off: train 300 steps at learning rate 0.3 on the given batches first.",
+    )

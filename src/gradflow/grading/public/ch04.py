@@ -15,6 +15,7 @@ suite = Suite(
         "q1": "GELU's derivative",
         "q2": "killing ReLU units with the bias",
         "q3": "explore saturation",
+        "q4": "after training, still vanishing?",
     },
 )
 SLIDER = (0.25, 0.46, 0.84, 1.6, 2.9, 5.4, 10.0)
@@ -72,3 +73,15 @@ def q3_on_slider(ns):
         any(close(v, s, 1e-6) for s in SLIDER),
         f"quarter_saturated_scale should be one of the slider's values {list(SLIDER)}.",
     )
+
+
+# ---- q4 ---------------------------------------------------------------------------------------------
+
+
+@suite.test("q4", points=1)
+def q4_below_one(ns):
+    """both ratios are positive and below 1 (the first layer's gradients are the smaller)"""
+    start = number(answer(ns, "ratio_start"), "ratio_start")
+    after = number(answer(ns, "ratio_after"), "ratio_after")
+    expect(start > 0 and after > 0, "A ratio of medians of absolute values is positive.")
+    expect(start < 1 and after < 1, "Divide the first hidden layer's median by the sixth's, not the other way round.")
