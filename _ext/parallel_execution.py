@@ -8,6 +8,10 @@ kernels at once (default: the number of cores, at most 4) and stores the results
 myst-nb does; myst-nb then finds every chapter in the cache. A chapter that fails here is not
 stored: myst-nb executes it again and reports its error as usual. Numbers do not change: each
 chapter still runs in its own kernel, from a fresh start.
+
+myst-nb writes ``_build/jupyter_execute/<chapter>.ipynb`` from the notebook it parsed; when the outputs come
+from the cache, that file has none. After reading, :func:`write_executed` writes the cached outputs there, with
+glued values moved out as myst-nb does when it executes a notebook itself.
 """
 
 from __future__ import annotations
@@ -84,10 +88,12 @@ def execute_outdated(app: Sphinx, env, docnames: list[str]) -> None:
 
     cache = get_cache(nb_config.execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
     todo, read_formats = {}, {}
+    app.gradflow_notebooks = {}
     for docname in sorted(docnames):
         notebook, read_formats[docname] = _as_myst_nb_reads_it(app, docname)
         if notebook is None:
             continue
+        app.gradflow_notebooks[docname] = notebook
         try:
             cache.match_cache_notebook(notebook)
         except KeyError:
@@ -126,6 +132,29 @@ def execute_outdated(app: Sphinx, env, docnames: list[str]) -> None:
     LOGGER.info("executed %d notebooks in %.1f s", len(todo), time.perf_counter() - start)
 
 
+def write_executed(app: Sphinx, env) -> None:
+    """``env-updated``: each notebook read in this build, with its cached outputs, into myst-nb's output folder."""
+    from jupyter_cache import get_cache
+    from myst_nb.ext.glue import extract_glue_data_cell
+
+    nb_config = env.mystnb_config
+    if nb_config.execution_mode != "cache":
+        return
+    cache = get_cache(nb_config.execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    for docname, notebook in getattr(app, "gradflow_notebooks", {}).items():
+        try:
+            _, merged = cache.merge_match_into_notebook(notebook)
+        except KeyError:
+            continue  # not executed (an error, reported while read)
+        for cell in merged.cells:
+            if cell.cell_type == "code":
+                extract_glue_data_cell(cell)
+        target = Path(nb_config.output_folder).joinpath(*f"{docname}.ipynb".split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(nbformat.writes(merged), encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("env-before-read-docs", execute_outdated)
+    app.connect("env-updated", write_executed)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
