@@ -38,8 +38,15 @@ def test_claim_files_live_beside_the_chapters_not_in_the_library() -> None:
     assert chapters and all(c.with_suffix(".claims.toml").is_file() for c in chapters)
 
 
-def test_the_cold_build_executes_every_chapter_ahead_and_myst_nb_reuses_it(book: Path) -> None:
-    """`_ext/parallel_execution.py` fills the cache with exactly the notebooks myst-nb then looks up."""
+@pytest.mark.book
+def test_the_cold_build_executes_every_chapter_ahead_and_myst_nb_reuses_it(book: Path, executed: dict) -> None:
+    """`_ext/parallel_execution.py` fills the cache with exactly the notebooks myst-nb then looks up.
+
+    myst-nb writes a cached chapter's `jupyter_execute` notebook without outputs; the extension writes them.
+    """
+    assert executed, "the build wrote no executed notebooks"
+    empty = [doc for doc, nb in executed.items() if not any(c.get("outputs") for c in nb["cells"])]
+    assert not empty, f"built notebooks without outputs: {empty}"
     if not (book / "build.log").is_file():
         pytest.skip("GRADFLOW_BUILT_BOOK: a book built elsewhere, without its log")
     log = (book / "build.log").read_text(errors="replace")
