@@ -48,6 +48,7 @@ from gradflow.models.mlp import (
 )
 from gradflow.models.recurrent import ADDING_BASELINE_MSE, RNN, adding_problem, init_rnn
 from gradflow.training.loop import RECORDS, Batches, Step, full_batch, minibatches, train
+from gradflow.training.sweep import RateChoice, best_rate, sweep_rates
 from gradflow.views import plots
 from gradflow.views.widgets import explorer
 
@@ -60,6 +61,7 @@ __all__ = [
     "RNN",
     "Batches",
     "ConvNet",
+    "RateChoice",
     "Step",
     "accuracy",
     "activations",
@@ -67,6 +69,7 @@ __all__ = [
     "as_images",
     "backprop_signal",
     "batchnorm",
+    "best_rate",
     "central_difference",
     "claims",
     "cmp",
@@ -100,6 +103,7 @@ __all__ = [
     "second_moments",
     "seeds",
     "stack_params",
+    "sweep_rates",
     "train",
     "weight_gradient_norms",
     "weight_leaves",
