@@ -252,13 +252,6 @@ def test_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(page, lab) -> 
     assert not page.errors, f"JavaScript errors: {page.errors}"
 
 
-def test_chapter_5_runs_and_reads_like_the_site_too(page, lab) -> None:
-    """A second, longer chapter (its run-all time is the other one the README reports)."""
-    chapter, committed, _ = _open_and_run_all(page, lab, "05_initialization.md")
-    _saving_changes_nothing(page, chapter, committed)
-    assert not page.errors, f"JavaScript errors: {page.errors}"
-
-
 def test_graded_notebook_checks_a_wrong_then_a_right_answer(page, lab) -> None:
     _open_by_double_click(page, "exercises", "student", "ch01.ipynb")
     assert page.evaluate(IS_NOTEBOOK)
