@@ -86,3 +86,12 @@ def test_bad_curves_and_options_are_refused():
         gf.sweep_rates("train", [0.1], jax.random.split(jax.random.key(0), 2))
     with pytest.raises(ValueError, match="keys"):
         gf.sweep_rates(_quadratic_run, [0.1], jnp.zeros((0, 2), jnp.uint32))
+    with pytest.raises(ValueError, match="keys"):
+        gf.sweep_rates(lambda rate, p: rate * p["a"], [0.1], {"a": jnp.zeros(3), "b": jnp.zeros(2)})
+
+
+def test_sweep_rates_over_stacked_parameters():
+    """keys may be a pytree with a leading seeds axis: starts drawn outside, run(rate, params)."""
+    starts = {"w": jnp.arange(3.0), "b": jnp.ones((3, 2))}
+    swept = np.asarray(gf.sweep_rates(lambda rate, p: rate * (p["w"] + p["b"].sum()), [0.5, 2.0], starts))
+    np.testing.assert_allclose(swept, np.array([[0.5], [2.0]]) * (np.arange(3.0) + 2.0))

@@ -156,10 +156,10 @@ def q4_value(ns):
     """tanh_he_ratio is right (within 5%)"""
     import gradflow as gf
 
-    x = jax.random.normal(jax.random.key(1), (8, 256))
-    y = jax.random.randint(jax.random.key(2), (8,), 0, 10)
+    x = jax.random.normal(gf.seeds.key(1), (8, 256))  # the chapter's explorer: inputs, labels and network
+    y = jax.random.randint(gf.seeds.key(2), (8,), 0, 10)
     net = gf.MLP(256, 256, 50, 10, activation="tanh", init="gaussian_fan_in")
-    params = net.with_scale(net.init_params(jax.random.key(12)), 2**0.5)
+    params = net.with_scale(net.init_params(jax.random.split(gf.seeds.key(11), 24)[0]), 2**0.5)
     hs, deltas = gf.hidden_and_signal(net, params, x, y)
     signal = float(np.linalg.norm(deltas[0]) / np.linalg.norm(deltas[-1]))
     moments = float(np.mean(np.asarray(hs[-1]) ** 2) / np.mean(np.asarray(hs[0]) ** 2))

@@ -39,14 +39,19 @@ def sweep_rates(run: Callable[[Array, Array], Any], rates: Sequence[float], keys
     """``run(rate, key)`` for every rate and seed, vmapped; leaves gain leading axes (rates, seeds).
 
     ``run`` is traced once (rate and key are traced values), so it must not branch in Python on them.
-    ``keys``: (seeds, ...) PRNG keys, e.g. ``jax.random.split(key, 4)``.
+    ``keys``: (seeds, ...) PRNG keys, e.g. ``jax.random.split(key, 4)``; or any pytree of arrays
+    with that leading seeds axis, e.g. initial parameters drawn outside and stacked (``gf.stack_params``),
+    then ``run(rate, params)``.
     """
     if not callable(run):
         raise TypeError(f"run must be a function run(rate, key); got {type(run).__name__}")
     values = jnp.asarray(_rates(rates), dtype=jnp.float32)
-    if getattr(keys, "ndim", 0) < 1 or len(keys) == 0:
+    leaves = jax.tree.leaves(keys)
+    lengths = {leaf.shape[0] if getattr(leaf, "ndim", 0) >= 1 else 0 for leaf in leaves}
+    if not leaves or len(lengths) != 1 or 0 in lengths:
         raise ValueError(
-            f"keys must be a non-empty stack of PRNG keys, (seeds, ...); got {getattr(keys, 'shape', keys)!r}"
+            f"keys must be a non-empty stack of PRNG keys, (seeds, ...), or a pytree of arrays with one leading "
+            f"seeds axis; got {jax.tree.map(lambda a: getattr(a, 'shape', a), keys)!r}"
         )
     return jax.vmap(lambda rate: jax.vmap(lambda key: run(rate, key))(keys))(values)
 
