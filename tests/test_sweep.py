@@ -61,6 +61,13 @@ def test_a_huge_finite_loss_is_diverged_and_nan_is_too():
     assert "(edge of the sweep)" in choice.table("net")
 
 
+def test_a_sweep_where_every_rate_diverged_names_no_best_rate():
+    curves = np.full((2, 2, 25), 2.3)
+    curves[..., -20:] = np.nan
+    table = gf.best_rate(curves, [0.1, 1.0]).table()
+    assert "no best lr" in table and "best lr 0.1" not in table and "(2 of 2 diverged)" in table
+
+
 def test_a_loss_that_merely_stays_at_chance_is_not_diverged():
     curves = np.log(10) + 1e-4 * np.random.default_rng(0).standard_normal((1, 4, 50))
     assert not gf.best_rate(curves, [0.1]).diverged.any()

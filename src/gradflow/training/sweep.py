@@ -98,8 +98,11 @@ class RateChoice:
         cells = []
         for rate, median, k in zip(self.rates, self.median, self.diverged.sum(axis=1), strict=True):
             cells.append(f"lr {rate:g}: {median:.3f}" + (f" ({k} of {n} diverged)" if k else ""))
-        edge = " (edge of the sweep)" if self.at_edge else ""
-        return f"{name}{'  ' if name else ''}" + "  ".join(cells) + f"  best lr {self.best_rate:g}{edge}"
+        if not np.isfinite(self.median).any():  # argmin of all-inf would name the first rate "best"
+            verdict = "  no best lr: at every rate half the seeds or more diverged"
+        else:
+            verdict = f"  best lr {self.best_rate:g}" + (" (edge of the sweep)" if self.at_edge else "")
+        return f"{name}{'  ' if name else ''}" + "  ".join(cells) + verdict
 
 
 def best_rate(curves: Any, rates: Sequence[float], *, last: int = 20, blowup: float = 10.0) -> RateChoice:
