@@ -6,7 +6,7 @@ import ipywidgets as widgets
 import pytest
 
 from gradflow.views import plots
-from gradflow.views.widgets import explorer, render_png
+from gradflow.views.widgets import explorer, keep_layout, render_png
 
 
 def _figure():
@@ -67,6 +67,21 @@ def test_png_rendering_is_deterministic():
     fig, update, _ = _figure()
     update(2)
     assert render_png(fig) == render_png(fig)
+
+
+def test_frames_after_the_first_keep_its_layout_and_draw_the_figure_once(monkeypatch):
+    fig, update, _ = _figure()
+    update(2)
+    first = render_png(fig)
+    draws = []
+    draw = fig.draw
+    monkeypatch.setattr(fig, "draw", lambda renderer: draws.append(1) or draw(renderer))
+    render_png(fig)
+    assert len(draws) == 2, "with a layout engine savefig lays the figure out, then renders it"
+    keep_layout(fig)
+    draws.clear()
+    assert render_png(fig) == first and fig.get_layout_engine() is None
+    assert len(draws) == 1, "with the layout kept, a frame is one draw"
 
 
 def test_bad_explorer_arguments():
