@@ -5,7 +5,8 @@ On every page of the table of contents (plus the index and search pages), in bot
 failed requests, math typeset, every image loaded and described, no output showing a traceback or an error, every
 widget rendered, every static explorer's slider changes the frame it shows, and axe-core (the accessibility engine)
 finds no serious or critical violation the project controls (theme-level ones: browser_helpers.AXE_THEME_LEVEL, each
-with its reason). A screenshot of each page in each mode is saved under test-artifacts/screenshots/. Search finds
+with its reason). A screenshot of each page is saved under test-artifacts/screenshots/ (the whole page in light mode,
+the first screen in dark mode: a full-page screenshot costs about as much as loading the page). Search finds
 "sigmoid".
 """
 
@@ -127,7 +128,7 @@ def test_page(contexts, site: str, mode: str, path: str) -> None:
         problems += page.evaluate(OUTPUT_PROBLEMS)
         shot = screenshot_path(mode, path)
         shot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot), full_page=True)
+        page.screenshot(path=str(shot), full_page=mode == "light")
         problems += axe_problems(page, mode, path)
         moved, explorer_problems = _check_explorers(page)
         problems += explorer_problems
