@@ -61,7 +61,16 @@ def _start_background(config: pytest.Config) -> None:
             "second",
             # At low priority: nothing waits for it until the last tests, so the unit tests and the book build
             # (which the browser tests wait for) take the cores first and it fills the gaps they leave.
-            ["nice", "-n", "15", sys.executable, str(ROOT / "tools" / "second_execution.py"), "--out", str(out), "--jobs=1"],
+            [
+                "nice",
+                "-n",
+                "15",
+                sys.executable,
+                str(ROOT / "tools" / "second_execution.py"),
+                "--out",
+                str(out),
+                "--jobs=1",
+            ],
             out,
         )
     if not os.environ.get("GRADFLOW_BUILT_BOOK"):
