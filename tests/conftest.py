@@ -57,22 +57,10 @@ def _start_background(config: pytest.Config) -> None:
     factory = config._tmp_path_factory  # the session's tmp_path_factory (pytest's tmpdir plugin)
     if not os.environ.get("GRADFLOW_SECOND_EXECUTION"):
         out = factory.mktemp("second_execution")
-        _start(
-            "second",
-            # At low priority: nothing waits for it until the last tests, so the unit tests and the book build
-            # (which the browser tests wait for) take the cores first and it fills the gaps they leave.
-            [
-                "nice",
-                "-n",
-                "15",
-                sys.executable,
-                str(ROOT / "tools" / "second_execution.py"),
-                "--out",
-                str(out),
-                "--jobs=1",
-            ],
-            out,
-        )
+        cmd = [sys.executable, str(ROOT / "tools" / "second_execution.py"), "--out", str(out), "--jobs", "1"]
+        # At low priority: nothing waits for it until the last tests, so the unit tests and the book build
+        # (which the browser tests wait for) take the cores first and it fills the gaps they leave.
+        _start("second", ["nice", "-n", "15", *cmd], out)
     if not os.environ.get("GRADFLOW_BUILT_BOOK"):
         out = factory.mktemp("book")
         cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out)]
