@@ -115,28 +115,56 @@ def q2_value(ns):
 
 
 @suite.test("q3", points=1)
-def q3_on_slider(ns):
-    """smallest_exploding_scale is one of the slider's values above 1"""
-    v = number(answer(ns, "smallest_exploding_scale"), "smallest_exploding_scale")
-    expect(any(close(v, s, 1e-9) for s in SCALES), f"Pick one of the slider's values {list(SCALES)}.")
+def q3_bounded_scales(ns):
+    """returns None when every scale is at most 1 (and a scale when one is 3)"""
+    func = function(ns, "smallest_exploding_scale")
+    expect(
+        func([1.0, 3.0]) is not None, "With sigma_max 3 the signal 100 steps back exceeds the last: return that scale."
+    )
+    got = func([0.5, 0.9, 1.0])
+    expect(
+        got is None,
+        "With sigma_max at most 1 (and |tanh'| <= 1) the signal cannot grow going back (Pascanu's bound): "
+        "no scale qualifies, so the function should return None.",
+    )
+
+
+@suite.test("q3", points=1)
+def q3_on_the_list(ns):
+    """on the chapter's scales, returns one of them above 1"""
+    got = function(ns, "smallest_exploding_scale")(list(SCALES))
+    expect(got is not None, "On the chapter's scales some sigma_max makes the signal 100 steps back exceed the last.")
+    v = number(got, "smallest_exploding_scale(SCALES)")
+    expect(any(close(v, s, 1e-9) for s in SCALES), "Return one of the scales in the list you were given.")
     expect(v > 1, "Pascanu's bound: with sigma_max at most 1 (and |tanh'| <= 1) the signal cannot grow.")
 
 
 @suite.test("q3", points=1, hidden=True)
 def q3_value(ns):
-    """smallest_exploding_scale is right"""
-    v = number(answer(ns, "smallest_exploding_scale"), "smallest_exploding_scale")
+    """the right scale, on the chapter's list, on another unsorted list and 50 steps back"""
+    func = function(ns, "smallest_exploding_scale")
     xs, ys = gf.adding_problem(0, 32, 140)
 
-    def at100(scale):
-        rnn = gf.RNN("rnn", 2, 32, recurrent_scale=scale)
-        s = np.asarray(gf.backprop_signal(rnn, rnn.init_params(jax.random.key(1)), xs, ys), np.float64)
-        return s[-101] / s[-1]
+    def want_of(scales, steps_back):  # the reference: the smallest scale whose signal grows that far back, else None
+        for scale in sorted(scales):
+            rnn = gf.RNN("rnn", 2, 32, recurrent_scale=scale)
+            s = np.asarray(gf.backprop_signal(rnn, rnn.init_params(jax.random.key(1)), xs, ys), np.float64)
+            if s[-1 - steps_back] > s[-1]:
+                return scale
+        return None
 
-    want = min(s for s in SCALES if at100(s) > 1)
-    expect(not (v > want), "A smaller value on the slider already makes the signal 100 steps back exceed the last one.")
-    expect(
-        close(v, want, 1e-9),
-        "At that scale the signal 100 steps back is still smaller than at the end: "
-        "read the title of the frame (input scale 1).",
-    )
+    for scales, steps_back in ((list(SCALES), 100), ([3.0, 1.8, 1.6, 1.4], 100), (list(SCALES), 50)):
+        want = want_of(scales, steps_back)
+        got = func(scales, steps_back=steps_back)
+        expect(got is not None, f"On {scales}, {steps_back} steps back, some scale makes the signal grow.")
+        v = number(got, "smallest_exploding_scale(...)")
+        expect(
+            not (v > want),
+            "A smaller scale in the list already makes the signal exceed the last step's: check every scale, "
+            "smallest first (the list need not be sorted).",
+        )
+        expect(
+            close(v, want, 1e-9),
+            f"Not the expected scale {steps_back} steps back: compare the signal at index -1 - steps_back with the "
+            "last one (index -1), with the network and sequences given.",
+        )

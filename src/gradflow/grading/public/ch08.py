@@ -86,8 +86,25 @@ def q2_range(ns):
 
 
 @suite.test("q3", points=1)
-def q3_on_slider(ns):
-    """smallest_exploding_scale is one of the slider's values above 1"""
-    v = number(answer(ns, "smallest_exploding_scale"), "smallest_exploding_scale")
-    expect(any(close(v, s, 1e-9) for s in SCALES), f"Pick one of the slider's values {list(SCALES)}.")
+def q3_bounded_scales(ns):
+    """returns None when every scale is at most 1 (and a scale when one is 3)"""
+    func = function(ns, "smallest_exploding_scale")
+    expect(
+        func([1.0, 3.0]) is not None, "With sigma_max 3 the signal 100 steps back exceeds the last: return that scale."
+    )
+    got = func([0.5, 0.9, 1.0])
+    expect(
+        got is None,
+        "With sigma_max at most 1 (and |tanh'| <= 1) the signal cannot grow going back (Pascanu's bound): "
+        "no scale qualifies, so the function should return None.",
+    )
+
+
+@suite.test("q3", points=1)
+def q3_on_the_list(ns):
+    """on the chapter's scales, returns one of them above 1"""
+    got = function(ns, "smallest_exploding_scale")(list(SCALES))
+    expect(got is not None, "On the chapter's scales some sigma_max makes the signal 100 steps back exceed the last.")
+    v = number(got, "smallest_exploding_scale(SCALES)")
+    expect(any(close(v, s, 1e-9) for s in SCALES), "Return one of the scales in the list you were given.")
     expect(v > 1, "Pascanu's bound: with sigma_max at most 1 (and |tanh'| <= 1) the signal cannot grow.")
