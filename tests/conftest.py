@@ -4,10 +4,11 @@ Set GRADFLOW_BUILT_BOOK=/path/to/dir (a directory holding `_build/html`) to reus
 existing build while developing; CI always builds fresh.
 
 The book build and the second execution of every chapter (another seed set, a smaller CPU
-instruction set: ``tools/second_execution.py``, one chapter at a time) start in the background
-as soon as the tests are collected, and the tests that read them run last: the unit tests run
-meanwhile. ``tests/test_second_execution.py`` waits for it. Set
-GRADFLOW_SECOND_EXECUTION=/dir to reuse the JSON results of an earlier one.
+instruction set: ``tools/second_execution.py``, at low priority) start in the background as soon
+as the tests are collected, and the unit tests run meanwhile. The tests that read the book run as
+soon as it is built (at the next boundary between two test files), so that the browser, which
+keeps one core busy, runs while the second execution takes the other; the second execution's tests
+run last and wait for it. Set GRADFLOW_SECOND_EXECUTION=/dir to reuse the JSON results of an earlier one.
 
 The tests, the book build they start and the chapters they execute share XLA's persistent compilation cache
 with ``make book`` (``_build/.jax_cache``; ``make clean`` empties it): on a CPU, compiling, not computing,
@@ -57,9 +58,10 @@ def _start_background(config: pytest.Config) -> None:
     factory = config._tmp_path_factory  # the session's tmp_path_factory (pytest's tmpdir plugin)
     if not os.environ.get("GRADFLOW_SECOND_EXECUTION"):
         out = factory.mktemp("second_execution")
-        cmd = [sys.executable, str(ROOT / "tools" / "second_execution.py"), "--out", str(out), "--jobs", "1"]
-        # At low priority: nothing waits for it until the last tests, so the unit tests and the book build
-        # (which the browser tests wait for) take the cores first and it fills the gaps they leave.
+        cmd = [sys.executable, str(ROOT / "tools" / "second_execution.py"), "--out", str(out), "--jobs", "2"]
+        # At low priority: nothing waits for it until the last tests, so the unit tests, the book build and the
+        # browser take the cores first and it fills the gaps they leave (two chapters at a time: both cores, once
+        # the tests are done).
         _start("second", ["nice", "-n", "15", *cmd], out)
     if not os.environ.get("GRADFLOW_BUILT_BOOK"):
         out = factory.mktemp("book")
@@ -72,6 +74,27 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items.sort(key=_needs_book)  # stable: the book's tests last, in their usual order
     if not config.option.collectonly and any(_needs_book(item) for item in items):
         _start_background(config)
+
+
+def _reads_book_only(item: pytest.Item) -> bool:
+    return _needs_book(item) and "second_execution" not in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Once the book is built, move the tests that read it to the next boundary between two unit-test files."""
+    result = yield
+    book = _BACKGROUND.get("book")
+    ready = os.environ.get("GRADFLOW_BUILT_BOOK") or (book is not None and book[0].poll() is not None)
+    between_files = nextitem is not None and nextitem.path != item.path and not _needs_book(nextitem)
+    if ready and between_files and not _needs_book(item):
+        items = item.session.items
+        here = items.index(item) + 1
+        moved = [i for i in items[here:] if _reads_book_only(i)]
+        if moved:  # the loop reads items[here] next; item's teardown already saw that nextitem is in another file
+            rest = [i for i in items[here:] if not _reads_book_only(i)]
+            items[here:] = moved + rest
+    return result
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
