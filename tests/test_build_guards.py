@@ -1,7 +1,7 @@
 """The book build stops on a number its claim rejects and on a figure that did not render.
 
-Two tiny books, built with the course's own extension and execution settings, show the
-guards end to end; the docutils-level checks are tested directly as well.
+A tiny book of two pages (one per guard), built once with the course's own extension and execution
+settings, shows the guards end to end; the docutils-level checks are tested directly as well.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def extension():
     return module
 
 
-def build(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
-    """Build a one-page book whose configuration is the course's (execution, extension), with ``page`` as its page."""
+def build(tmp_path: Path, pages: dict[str, str]) -> subprocess.CompletedProcess:
+    """Build a book whose configuration is the course's (execution, extension), with ``pages`` (name: MyST text)."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "force"
     config["sphinx"]["local_extensions"] = {"gradflow_book": str(ROOT / "_ext")}
@@ -38,34 +38,25 @@ def build(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
     config["sphinx"]["config"].pop("bibtex_reference_style", None)
     config["exclude_patterns"] = ["_build"]
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: page\n")
+    toc = "".join(f"  - file: {name}\n" for name in pages)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n" + toc)
     (tmp_path / "index.md").write_text("# Guards\n")
-    (tmp_path / "page.md").write_text(HEADER + textwrap.dedent(page))
+    for name, page in pages.items():
+        (tmp_path / f"{name}.md").write_text(HEADER + textwrap.dedent(page))
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(tmp_path), "-W", "-n", "--keep-going"]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
 
 
-def test_a_glued_value_its_claim_rejects_stops_the_build(tmp_path):
-    proc = build(
-        tmp_path,
-        """
+GLUE_NAN = """
         # Page
         ```{code-cell} ipython3
         from gradflow import claims
         claims.glue("ch1-deep-sigmoid-final-loss", float("nan"))
         ```
         The loss stays at {glue:text}`ch1-deep-sigmoid-final-loss:.2f`.
-        """,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out[-3000:]
-    assert "ClaimFailed" in out and "ch1-deep-sigmoid-final-loss" in out and "not a finite number" in out
-
-
-def test_a_figure_shown_as_its_repr_stops_the_build(tmp_path):
-    proc = build(
-        tmp_path,
         """
+
+FIGURE_REPR = """
         # Page
         ```{code-cell} ipython3
         from matplotlib.figure import Figure  # no pyplot: nothing registers a PNG formatter for Figure
@@ -89,10 +80,26 @@ def test_a_figure_shown_as_its_repr_stops_the_build(tmp_path):
         plt.figure()
         plt.plot([1, 2]);
         ```
-        """,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out[-3000:]
+        """
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory) -> tuple[int, str]:
+    """(exit status, output) of one build of both pages: each guard's problem is reported (``--keep-going``)."""
+    proc = build(tmp_path_factory.mktemp("guards"), {"glue_nan": GLUE_NAN, "figure_repr": FIGURE_REPR})
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_glued_value_its_claim_rejects_stops_the_build(guarded):
+    status, out = guarded
+    assert status != 0, out[-3000:]
+    assert "ClaimFailed" in out and "ch1-deep-sigmoid-final-loss" in out and "not a finite number" in out
+    assert "glue_nan" in out, out[-3000:]
+
+
+def test_a_figure_shown_as_its_repr_stops_the_build(guarded):
+    status, out = guarded
+    assert status != 0, out[-3000:]
     assert out.count("bare repr '<Figure size") == 1, out[-3000:]  # the pyplot figure is an image, not a problem
     assert "figure 'fig-empty' has no image" in out, out[-3000:]
 
