@@ -60,7 +60,7 @@ def run_one(chapter: Path, out: Path, env: dict[str, str]) -> dict:
 
 
 def execute_all(out: Path, seed_set: int = 1, isa: str | None = "SSE4_2", jobs: int = 2) -> list[dict]:
-    """Run every chapter (``jobs`` at a time, the slowest first); the results in book order."""
+    """Run every chapter (``jobs`` at a time, in book order); the results in book order."""
     if seed_set < 1:
         raise ValueError(f"a second execution needs another seed set than the book's (0); got {seed_set}")
     out.mkdir(parents=True, exist_ok=True)
