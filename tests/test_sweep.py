@@ -102,3 +102,37 @@ def test_sweep_rates_over_stacked_parameters():
     starts = {"w": jnp.arange(3.0), "b": jnp.ones((3, 2))}
     swept = np.asarray(gf.sweep_rates(lambda rate, p: rate * (p["w"] + p["b"].sum()), [0.5, 2.0], starts))
     np.testing.assert_allclose(swept, np.array([[0.5], [2.0]]) * (np.arange(3.0) + 2.0))
+
+
+def test_final_scores_are_judged_instead_of_the_last_losses():
+    """final= (rates, seeds): the score judged, e.g. a held-out loss; the curves still give the divergence test."""
+    curves = np.full((3, 2, 25), 2.0)
+    curves[0, :, -20:] = 0.1  # the lowest training loss at rate 0.5 ...
+    curves[2, 1, -1] = np.nan  # ... and a curve that ends NaN with a finite score: diverged all the same
+    held_out = np.array([[1.5, 1.5], [0.3, 0.4], [0.2, 0.2]])  # ... but the lowest held-out score at rate 0.1
+    held_out[1, 1] = 25.0  # more than 10 x its first loss (2.0): diverged
+    choice = gf.best_rate(curves, [0.5, 0.1, 0.01], final=held_out)
+    assert gf.best_rate(curves, [0.5, 0.1, 0.01]).best_rate == 0.5  # judged on the curves' last 20 steps
+    np.testing.assert_array_equal(choice.diverged, [[False, False], [False, True], [False, True]])
+    np.testing.assert_array_equal(choice.final, [[1.5, 1.5], [0.3, np.inf], [0.2, np.inf]])
+    assert choice.best_rate == 0.5 and choice.at_edge  # the medians: 1.5, inf, inf
+    held_out[1, 1] = 0.35
+    assert gf.best_rate(curves, [0.5, 0.1, 0.01], final=held_out).best_rate == 0.1
+    with pytest.raises(ValueError, match="one score per run"):
+        gf.best_rate(curves, [0.5, 0.1, 0.01], final=held_out[:, :1])
+
+
+def test_judge_runs_is_best_rates_judgement_for_any_runs():
+    """judge_runs on the seeds of one setting (seeds, steps) gives what best_rate gives for a one-rate sweep."""
+    curves = np.full((4, 30), 2.3)
+    curves[0, -20:] = 0.5
+    curves[1, -1] = np.inf
+    curves[2, -20:] = 40.0  # finite, above 10 x its first loss
+    final, diverged = gf.judge_runs(curves)
+    np.testing.assert_array_equal(diverged, [False, True, True, False])
+    np.testing.assert_allclose(final, [0.5, np.inf, np.inf, 2.3])
+    one_rate = gf.best_rate(curves[None], [0.1])
+    np.testing.assert_array_equal(final, one_rate.final[0])
+    assert np.median(final) == one_rate.median[0]
+    with pytest.raises(ValueError, match="curves"):
+        gf.judge_runs(np.zeros((3, 0)))

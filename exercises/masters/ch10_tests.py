@@ -16,7 +16,7 @@ suite = Suite(
     {
         "q1": "a cosine schedule",
         "q2": "Adam near its eps",
-        "q3": "momentum and Adam, written by hand",
+        "q3": "Nesterov momentum and Adamax, written by hand",
     },
 )
 
@@ -141,61 +141,92 @@ def _largest_difference(mine: list, ref: list, upto: int | None = None) -> float
     return max(float(np.max(np.abs(a[k] - b[k]))) for a, b in zip(mine[:upto], ref[:upto], strict=True) for k in a)
 
 
+def _matches(mine: list, optimizer, grads: list, tol: float) -> bool:
+    """Whether the learner's updates are optimizer's on grads (to spot the chapter's momentum or Adam, copied)."""
+    return _largest_difference(mine, _run_optax(optimizer, grads)) < tol
+
+
 @suite.test("q3", points=1)
-def q3_momentum(ns):
-    """momentum_update matches optax.sgd(0.1, momentum=0.9) over 20 steps"""
+def q3_nesterov(ns):
+    """nesterov_update matches optax.sgd(0.1, momentum=0.9, nesterov=True) over 20 steps"""
     grads = _gradient_steps({"w": (3, 2)}, 20, 0)
-    mine = _run_learner(ns, "momentum", grads, 0.1, 0.9)
-    ref = _run_optax(optax.sgd(0.1, momentum=0.9), grads)
+    mine = _run_learner(ns, "nesterov", grads, 0.1, 0.9)
+    ref = _run_optax(optax.sgd(0.1, momentum=0.9, nesterov=True), grads)
+    expect(
+        not _matches(mine, optax.sgd(0.1, momentum=0.9), grads, 1e-5),
+        "These are plain momentum's updates, -learning_rate * v (the chapter's): Nesterov's step also looks ahead "
+        "along the new velocity, as the formula in the question says.",
+    )
     expect(
         _largest_difference(mine, ref, 1) < 1e-6,
-        "Wrong first step: with a zero velocity the first update is -learning_rate * g (mind the sign: it is added).",
+        "Wrong first step: with a zero velocity the new velocity is g; put it into the step's formula "
+        "(mind the sign: the update is added to the parameters).",
     )
     expect(
         _largest_difference(mine, ref) < 1e-5,
-        "Right first step, wrong later ones: the velocity is mu * v + g (no (1 - mu) factor), and the update is "
-        "-learning_rate * v; return the new velocity as the state.",
+        "Right first step, wrong later ones: the velocity is mu * v + g (no (1 - mu) factor), the look-ahead uses "
+        "the new velocity, and the new velocity (not the update) is the state you return.",
     )
 
 
 @suite.test("q3", points=1)
-def q3_adam_first_steps(ns):
-    """adam_update matches optax.adam(0.1) over the first 3 steps"""
+def q3_adamax_first_steps(ns):
+    """adamax_update matches optax.adamax(0.1) over the first 3 steps"""
     grads = _gradient_steps({"w": (3, 2)}, 3, 1)
-    mine = _run_learner(ns, "adam", grads, 0.1)
-    ref = _run_optax(optax.adam(0.1), grads)
+    mine = _run_learner(ns, "adamax", grads, 0.1)
+    ref = _run_optax(optax.adamax(0.1), grads)
     expect(
         _largest_difference(mine, ref, 1) < 1e-5,
-        "Wrong first step: after bias correction m_hat = g and s_hat = g**2, so the first update is "
-        "-lr * g / (|g| + eps), about -lr times the sign of g. Did you divide by 1 - b1**t and 1 - b2**t with t = 1, and add eps outside the square root?",
+        "Wrong first step: after bias correction m_hat = g, and u = |g| + eps, so the first update is about -lr "
+        "times the sign of g. Did you divide m by 1 - b1**t with t = 1?",
+    )
+    expect(
+        not _matches(mine, optax.adam(0.1), grads, 1e-5),
+        "These are Adam's updates (the chapter's): Adamax divides by the running maximum u, not by sqrt(s_hat) + eps.",
     )
     expect(
         _largest_difference(mine, ref) < 1e-5,
-        "Right first step, wrong second or third: update m and s from the previous state and count t up by one.",
+        "Right first step, wrong second or third: update m and u from the previous state, count t up by one, and "
+        "take u as the larger of b2 * u and |g| + eps (no bias correction for u).",
     )
 
 
 @suite.test("q3", points=1, hidden=True)
-def q3_adam_long(ns):
-    """adam_update matches optax.adam over 40 steps on a dict of two arrays, tiny gradients included"""
-    grads = _gradient_steps({"W": (4, 3), "b": (3,)}, 40, 2)
-    mine = _run_learner(ns, "adam", grads, 0.01)
-    ref = _run_optax(optax.adam(0.01), grads)
-    tiny = [{k: np.abs(g[k]) < 1e-5 for k in g} for g in grads]
-    wrong_tiny = max(
-        float(np.max(np.abs(a[k] - b[k])[t[k]], initial=0.0))
-        for a, b, t in zip(mine, ref, tiny, strict=True)
-        for k in a
+def q3_long(ns):
+    """both match optax over 20 steps on a dict of two arrays, tiny gradients included, other hyperparameters"""
+    grads = _gradient_steps({"W": (4, 3), "b": (3,)}, 20, 2)  # 20 steps each: the grader allows 50 rounds of answers
+    mine = _run_learner(ns, "nesterov", grads, 0.03, 0.5)
+    expect(
+        _largest_difference(mine, _run_optax(optax.sgd(0.03, momentum=0.5, nesterov=True), grads)) < 1e-6,
+        "Nesterov momentum is not optax's over 20 steps on a dict of parameters with learning rate 0.03 and mu = 0.5.",
+    )
+    mine = _run_learner(ns, "adamax", grads, 0.01, 0.9, 0.99)
+    ref = _run_optax(optax.adamax(0.01, b1=0.9, b2=0.99), grads)
+    large = {k: np.max([np.abs(g[k]) for g in grads], axis=0) > 1e-3 for k in grads[0]}  # where eps cannot matter
+
+    def wrong_where(where):
+        return max(
+            float(np.max(np.abs(a[k] - b[k])[where[k]], initial=0.0)) for a, b in zip(mine, ref, strict=True) for k in a
+        )
+
+    expect(
+        wrong_where(large) < 1e-6,
+        "Adamax is not optax's over 20 steps with b2 = 0.99, even where the gradients are large: does u decay by the "
+        "b2 you are given, with no bias correction, and m by b1?",
     )
     expect(
-        wrong_tiny < 1e-6,
-        "Wrong where the gradients are tiny (near eps = 1e-8): eps goes outside the square root, sqrt(s_hat) + eps.",
+        wrong_where({k: ~v for k, v in large.items()}) < 1e-6,
+        "Adamax is wrong where the gradients are tiny (near eps = 1e-8): eps is added to |g| inside the maximum.",
     )
-    expect(_largest_difference(mine, ref) < 1e-6, "Not optax.adam over 40 steps on a dict of parameters.")
 
 
 @suite.test("q3", points=1, hidden=True)
 def q3_by_hand(ns):
-    """momentum_update and adam_update are written by hand, without optax"""
-    for name in ("momentum_update", "adam_update"):
+    """nesterov_update and adamax_update are written by hand, without optax"""
+    grads = {"w": np.ones(2, np.float32)}
+    velocity = function(ns, "nesterov_init")(grads)
+    expect(function(ns, "nesterov_update")(grads, velocity, 0.1, 0.9) is not None, "Write nesterov_update first.")
+    state = function(ns, "adamax_init")(grads)
+    expect(function(ns, "adamax_update")(grads, state, 0.1) is not None, "Write adamax_update first.")
+    for name in ("nesterov_update", "adamax_update"):
         uses_none_of(ns, name, {"optax"}, "Write the update yourself.")

@@ -48,7 +48,7 @@ from gradflow.models.mlp import (
 )
 from gradflow.models.recurrent import ADDING_BASELINE_MSE, RNN, adding_problem, init_rnn
 from gradflow.training.loop import RECORDS, Batches, Step, full_batch, minibatches, train
-from gradflow.training.sweep import RateChoice, best_rate, sweep_rates
+from gradflow.training.sweep import RateChoice, best_rate, judge_runs, sweep_rates
 from gradflow.views import plots
 from gradflow.views.widgets import explorer
 
@@ -87,6 +87,7 @@ __all__ = [
     "init_rnn",
     "init_state",
     "initializers",
+    "judge_runs",
     "layer_stats",
     "log_gain_per_layer",
     "loss_and_state",

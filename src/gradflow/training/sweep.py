@@ -9,6 +9,11 @@ must say so).
 
 A run **diverged** when its final loss is not finite, or ends more than ``blowup`` times above the
 loss it started from (a run at 1e9 did not "train badly": it left the basin).
+
+``judge_runs(curves)`` is that judgement alone, for runs that are not a sweep of rates (e.g. the seeds of one
+setting): each run's final loss (inf where it diverged) and whether it diverged. Both take ``final=``, a score
+per run to judge instead of the mean of the last losses (e.g. a held-out loss measured after training); the
+curves still give the divergence test its reference, the first loss, and a curve that ends non-finite diverged.
 """
 
 from __future__ import annotations
@@ -105,20 +110,46 @@ class RateChoice:
         return f"{name}{'  ' if name else ''}" + "  ".join(cells) + verdict
 
 
-def best_rate(curves: Any, rates: Sequence[float], *, last: int = 20, blowup: float = 10.0) -> RateChoice:
+def judge_runs(
+    curves: Any, *, last: int = 20, blowup: float = 10.0, final: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each run's final loss and whether it diverged, for loss curves (..., steps): two arrays shaped (...).
+
+    The final loss is the mean of the last ``last`` steps, or ``final`` (one score per run, shaped (...)) when
+    given. A run diverged when that is not finite or exceeds ``blowup`` times its first loss, or (with ``final``)
+    when its curve ends non-finite; its final loss is then inf, so it can never look best.
+    """
+    losses = np.asarray(curves, dtype=float)
+    if losses.ndim < 1 or losses.shape[-1] == 0:
+        raise ValueError(f"curves must be loss curves (..., steps); got shape {losses.shape}")
+    last = positive_int("last", last)
+    if isinstance(blowup, bool) or not isinstance(blowup, (int, float)) or not blowup > 1:
+        raise ValueError(f"blowup must be a number above 1; got {blowup!r}")
+    with np.errstate(invalid="ignore", over="ignore"):
+        if final is None:
+            score, ended_badly = losses[..., -last:].mean(axis=-1), False
+        else:
+            score = np.asarray(final, dtype=float)
+            if score.shape != losses.shape[:-1]:
+                raise ValueError(f"final must have one score per run, shape {losses.shape[:-1]}; got {score.shape}")
+            ended_badly = ~np.isfinite(losses[..., -1])
+        diverged = ~np.isfinite(score) | (score > blowup * np.abs(losses[..., 0])) | ended_badly
+    return np.where(diverged, np.inf, score), diverged
+
+
+def best_rate(
+    curves: Any, rates: Sequence[float], *, last: int = 20, blowup: float = 10.0, final: Any = None
+) -> RateChoice:
     """Judge loss curves (rates, seeds, steps) at each rate: final loss = mean of the last ``last`` steps.
 
     A run diverged when that final loss is not finite or exceeds ``blowup`` times its first loss;
-    its final loss is then inf, so it can never make a rate look best.
+    its final loss is then inf, so it can never make a rate look best. ``final`` (rates, seeds): a score per
+    run to judge instead (e.g. a held-out loss), with the curves still the divergence test's reference
+    (see :func:`judge_runs`).
     """
     values = _rates(rates)
     losses = np.asarray(curves, dtype=float)
     if losses.ndim != 3 or losses.shape[0] != values.size:
         raise ValueError(f"curves must be (rates={values.size}, seeds, steps); got shape {losses.shape}")
-    last = positive_int("last", last)
-    if isinstance(blowup, bool) or not isinstance(blowup, (int, float)) or not blowup > 1:
-        raise ValueError(f"blowup must be a number above 1; got {blowup!r}")
-    with np.errstate(invalid="ignore", over="ignore"):
-        final = losses[..., -last:].mean(axis=-1)
-        diverged = ~np.isfinite(final) | (final > blowup * np.abs(losses[..., 0]))
-    return RateChoice(tuple(float(r) for r in values), np.where(diverged, np.inf, final), diverged)
+    scores, diverged = judge_runs(losses, last=last, blowup=blowup, final=final)
+    return RateChoice(tuple(float(r) for r in values), scores, diverged)

@@ -15,7 +15,7 @@ suite = Suite(
     {
         "q1": "a cosine schedule",
         "q2": "Adam near its eps",
-        "q3": "momentum and Adam, written by hand",
+        "q3": "Nesterov momentum and Adamax, written by hand",
     },
 )
 
@@ -103,35 +103,51 @@ def _largest_difference(mine: list, ref: list, upto: int | None = None) -> float
     return max(float(np.max(np.abs(a[k] - b[k]))) for a, b in zip(mine[:upto], ref[:upto], strict=True) for k in a)
 
 
+def _matches(mine: list, optimizer, grads: list, tol: float) -> bool:
+    """Whether the learner's updates are optimizer's on grads (to spot the chapter's momentum or Adam, copied)."""
+    return _largest_difference(mine, _run_optax(optimizer, grads)) < tol
+
+
 @suite.test("q3", points=1)
-def q3_momentum(ns):
-    """momentum_update matches optax.sgd(0.1, momentum=0.9) over 20 steps"""
+def q3_nesterov(ns):
+    """nesterov_update matches optax.sgd(0.1, momentum=0.9, nesterov=True) over 20 steps"""
     grads = _gradient_steps({"w": (3, 2)}, 20, 0)
-    mine = _run_learner(ns, "momentum", grads, 0.1, 0.9)
-    ref = _run_optax(optax.sgd(0.1, momentum=0.9), grads)
+    mine = _run_learner(ns, "nesterov", grads, 0.1, 0.9)
+    ref = _run_optax(optax.sgd(0.1, momentum=0.9, nesterov=True), grads)
+    expect(
+        not _matches(mine, optax.sgd(0.1, momentum=0.9), grads, 1e-5),
+        "These are plain momentum's updates, -learning_rate * v (the chapter's): Nesterov's step also looks ahead "
+        "along the new velocity, as the formula in the question says.",
+    )
     expect(
         _largest_difference(mine, ref, 1) < 1e-6,
-        "Wrong first step: with a zero velocity the first update is -learning_rate * g (mind the sign: it is added).",
+        "Wrong first step: with a zero velocity the new velocity is g; put it into the step's formula "
+        "(mind the sign: the update is added to the parameters).",
     )
     expect(
         _largest_difference(mine, ref) < 1e-5,
-        "Right first step, wrong later ones: the velocity is mu * v + g (no (1 - mu) factor), and the update is "
-        "-learning_rate * v; return the new velocity as the state.",
+        "Right first step, wrong later ones: the velocity is mu * v + g (no (1 - mu) factor), the look-ahead uses "
+        "the new velocity, and the new velocity (not the update) is the state you return.",
     )
 
 
 @suite.test("q3", points=1)
-def q3_adam_first_steps(ns):
-    """adam_update matches optax.adam(0.1) over the first 3 steps"""
+def q3_adamax_first_steps(ns):
+    """adamax_update matches optax.adamax(0.1) over the first 3 steps"""
     grads = _gradient_steps({"w": (3, 2)}, 3, 1)
-    mine = _run_learner(ns, "adam", grads, 0.1)
-    ref = _run_optax(optax.adam(0.1), grads)
+    mine = _run_learner(ns, "adamax", grads, 0.1)
+    ref = _run_optax(optax.adamax(0.1), grads)
     expect(
         _largest_difference(mine, ref, 1) < 1e-5,
-        "Wrong first step: after bias correction m_hat = g and s_hat = g**2, so the first update is "
-        "-lr * g / (|g| + eps), about -lr times the sign of g. Did you divide by 1 - b1**t and 1 - b2**t with t = 1, and add eps outside the square root?",
+        "Wrong first step: after bias correction m_hat = g, and u = |g| + eps, so the first update is about -lr "
+        "times the sign of g. Did you divide m by 1 - b1**t with t = 1?",
+    )
+    expect(
+        not _matches(mine, optax.adam(0.1), grads, 1e-5),
+        "These are Adam's updates (the chapter's): Adamax divides by the running maximum u, not by sqrt(s_hat) + eps.",
     )
     expect(
         _largest_difference(mine, ref) < 1e-5,
-        "Right first step, wrong second or third: update m and s from the previous state and count t up by one.",
+        "Right first step, wrong second or third: update m and u from the previous state, count t up by one, and "
+        "take u as the larger of b2 * u and |g| + eps (no bias correction for u).",
     )
