@@ -83,7 +83,7 @@ def test_grad_ratio_threshold_between_a_shallow_and_a_deep_sigmoid_net():
         rel[depth] = g[0] / g[-1]
         assert report.status == status, (depth, rel[depth], report.summary())
     assert rel[8] * MARGIN < 1 / verdict.GRAD_RATIO, rel
-    assert verdict.BORDERLINE / verdict.GRAD_RATIO * 1.5 < rel[3], rel  # healthy: also outside the borderline band
+    assert rel[3] > verdict.BORDERLINE / verdict.GRAD_RATIO * 1.5, rel  # healthy: also outside the borderline band
 
 
 @pytest.mark.parametrize(("lr", "status"), [(1e-5, "vanishing"), (1e-3, "healthy"), (0.1, "healthy")])
@@ -96,7 +96,7 @@ def test_update_low_on_one_net_at_three_learning_rates(lr, status):
     if lr == 1e-5:
         assert top * MARGIN < verdict.UPDATE_LOW, top
     if lr == 1e-3:
-        assert verdict.UPDATE_LOW * verdict.BORDERLINE * 2 < top, top  # healthy: outside the borderline band
+        assert top > verdict.UPDATE_LOW * verdict.BORDERLINE * 2, top  # healthy: outside the borderline band
 
 
 def test_update_high_between_healthy_training_steps_and_an_exploding_net(trained):
@@ -108,7 +108,7 @@ def test_update_high_between_healthy_training_steps_and_an_exploding_net(trained
     assert healthy_top * MARGIN < verdict.UPDATE_HIGH, healthy_top
     big = _report(RELU, scale=2.0, lr=0.1, taps=False)
     assert big.status == "exploding" and big.verdict.reasons[0].rule == "update", big.summary()
-    assert verdict.UPDATE_HIGH * MARGIN < float(np.max(big.update_ratios)), big.update_ratios
+    assert float(np.max(big.update_ratios)) > verdict.UPDATE_HIGH * MARGIN, big.update_ratios
 
 
 def test_grad_high_between_healthy_and_exploding_nets_without_an_optimizer(trained):
