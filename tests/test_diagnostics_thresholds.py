@@ -20,6 +20,8 @@ past either net fails:
 
 from __future__ import annotations
 
+from functools import cache
+
 import jax
 import numpy as np
 import optax
@@ -36,6 +38,8 @@ RELU = gf.MLP(64, 32, 10, 10, activation="relu", init="he")
 SIGMOID = gf.MLP(64, 32, 10, 10, activation="sigmoid", init="xavier")
 MARGIN = 3.0
 """Every threshold is at least this factor from the measured net on either side of it."""
+SGD = cache(optax.sgd)
+"""One optimizer object per learning rate: diagnoses of nets of the same shapes then share one compiled pass."""
 
 
 def _report(spec, scale=1.0, lr=0.1, taps=True, params=None):
@@ -44,7 +48,7 @@ def _report(spec, scale=1.0, lr=0.1, taps=True, params=None):
         spec.init_params(KEY, scale) if params is None else params,
         BATCH,
         activations=capture() if taps else None,
-        optimizer=None if lr is None else optax.sgd(lr),
+        optimizer=None if lr is None else SGD(lr),
     )
 
 
