@@ -373,7 +373,7 @@ def _gradient_size_rule(report: Report, reasons: list[Reason]) -> None:
     if med > GRAD_HIGH:
         top = report.layers[int(np.argmax(g))].name
         reasons.append(Reason(
-            "exploding", "gradient size", top,
+            "exploding", "gradient size", None,  # a property of the whole net's scale, not of one layer
             f"the median gradient-to-weight ratio over the weight layers is {_fmt(med)} (threshold {GRAD_HIGH:g}; "
             f"largest at {top}): SGD at learning rate 0.1 would move a typical layer by {_fmt(0.1 * med)} of its norm "
             "in one step",
