@@ -88,7 +88,8 @@ def test_vanishing_sigmoid_reasons_and_fixes():
 
 
 def test_exploding_relu_is_invisible_to_weight_gradient_ratios():
-    """In a ReLU net a bad scale moves all layers' weight gradients together: only the signal sees it."""
+    """In a ReLU net a bad scale moves all layers' weight gradients together: their first/last ratio cannot see it,
+    the signal and the absolute gradient-to-weight ratios can."""
     report = _dict_report("exploding large-init ReLU MLP")
     g = report.grad_ratios
     assert 0.1 < g[0] / g[-1] < 10, f"first/last gradient-to-weight ratio should stay near one, got {g[0] / g[-1]:.2e}"
@@ -98,9 +99,10 @@ def test_exploding_relu_is_invisible_to_weight_gradient_ratios():
     )
     loss, params = build("dict", NETS["exploding large-init ReLU MLP"][0])
     blind = diagnose(loss, params, XB)
-    assert blind.status == "healthy" and any("ReLU" in n for n in blind.verdict.notes), (
-        "without signal or optimizer the report cannot see it, and must say so in a note"
+    assert blind.status == "exploding" and [r.rule for r in blind.verdict.reasons] == ["gradient size"], (
+        "without signal or optimizer only the absolute size of the gradient-to-weight ratios sees it"
     )
+    assert any("ReLU" in n for n in blind.verdict.notes), "the weights-only note says what the first/last ratio misses"
 
 
 def _sequences(T=100, n=32):

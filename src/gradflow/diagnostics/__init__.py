@@ -16,6 +16,7 @@ from gradflow.diagnostics.core import diagnose
 from gradflow.diagnostics.monitor import Monitor, train_monitored
 from gradflow.diagnostics.report import LayerStats, Report, TapStats
 from gradflow.diagnostics.verdict import (
+    GRAD_HIGH,
     GRAD_RATIO,
     SIGNAL_RATIO,
     UNIT_FRACTION,
@@ -27,6 +28,7 @@ from gradflow.diagnostics.verdict import (
 )
 
 __all__ = [
+    "GRAD_HIGH",
     "GRAD_RATIO",
     "SIGNAL_RATIO",
     "UNIT_FRACTION",

@@ -15,11 +15,15 @@ The rules, in words (each threshold is a module constant):
   first/last ratio stays near one (chapters 3 and 5). They still catch
   saturating nets (sigmoid, tanh), whose first layers' gradient-to-weight
   ratios fall far below the last ones': below 1/``GRAD_RATIO`` is vanishing,
-  above ``GRAD_RATIO`` exploding.
+  above ``GRAD_RATIO`` exploding. Without an optimizer, their **absolute**
+  size sees the badly scaled ReLU net: a median over the weight layers of
+  ||dL/dW_l|| / ||W_l|| above ``GRAD_HIGH`` (10) is exploding.
 * With an **optimizer**, the update-to-weight ratio of one step (healthy
-  about 1e-3, Karpathy): above ``UPDATE_HIGH`` (0.1) in any layer, one step
-  rewrites a tenth of that layer: exploding (or far too large a learning
-  rate); below ``UPDATE_LOW`` (1e-5) in every layer, training is frozen.
+  about 1e-3, Karpathy): above ``UPDATE_HIGH`` (3) in any layer, one step
+  moves that layer by three times its own norm: exploding (or far too large
+  a learning rate); below ``UPDATE_LOW`` (1e-5) in every layer, training is
+  frozen. It replaces the absolute gradient rule, since it measures the same
+  thing at the learning rate actually used.
 * **Dead or saturated units**: more than ``UNIT_FRACTION`` (half) of a
   layer's ReLU units dead on the whole batch, or of its sigmoid/tanh outputs
   saturated (derivative below 10% of its maximum), blocks most of the
@@ -43,7 +47,16 @@ if TYPE_CHECKING:
 
 SIGNAL_RATIO = 1e3
 GRAD_RATIO = 1e3
-UPDATE_HIGH = 1e-1
+GRAD_HIGH = 10.0
+"""Without an optimizer: a median over weight layers of the gradient-to-weight ratio above this is exploding.
+Calibrated on training runs of chapter 11's 10-layer ReLU net (SGD at 0.1 and 0.2): healthy He-initialized runs stay
+below about 2 at every step; the 2 x He net (which diverges in every run, even at rate 0.01) starts above 40, the
+3 x He net in the thousands (tests/test_diagnostics_thresholds.py)."""
+UPDATE_HIGH = 3.0
+"""One optimizer step that changes some layer by more than this times its norm is exploding. Calibrated on training
+runs, not on one step at initialization: healthy He-initialized ReLU runs at SGD rates 0.1 and 0.2 reach about 0.4-0.9
+in single steps; exploding runs (2 x and 3 x He, all diverging) start above 10. Nets at the edge (1.5 x He, which
+diverges at these rates) can start below it: one step's ratio does not separate them (chapter 11)."""
 UPDATE_LOW = 1e-5
 UPDATE_HEALTHY = 1e-3
 UNIT_FRACTION = 0.5
@@ -171,18 +184,20 @@ def judge(report: Report) -> Verdict:
     if not reasons:
         _signal_rule(report, reasons)
         _gradient_rule(report, reasons)
+        _gradient_size_rule(report, reasons)
         _update_rule(report, reasons, notes)
         _unit_rule(report, reasons)
     if not report.has_signal:
         notes.insert(
             0,
             "Diagnosis from the weights only: no backprop signal was measured (it needs tap(name, h) calls in the model "
-            "and activations=capture()). A badly scaled ReLU net can pass the weight-gradient checks, because a bad "
-            "scale moves every layer's weight gradient by the same factor"
+            "and activations=capture()). A bad weight scale in a ReLU net moves every layer's weight gradient by the "
+            "same factor, so the first/last comparison of weight gradients cannot see it"
             + (
                 "; the update-to-weight ratios still see it."
                 if report.has_optimizer
-                else "; pass the optimizer too (update-to-weight ratios)."
+                else f"; only their absolute size can (median gradient-to-weight ratio above {GRAD_HIGH:g}), so "
+                "pass the optimizer too (update-to-weight ratios at your learning rate)."
             ),
         )
     if report.adaptive and status_hint(reasons) == "vanishing":
@@ -346,6 +361,22 @@ def _gradient_rule(report: Report, reasons: list[Reason]) -> None:
         reasons.append(Reason(
             "exploding", "gradient", first,
             f"the gradient-to-weight ratio of {first} is {_fmt(rel[0])} times that of {last} (threshold {GRAD_RATIO:.0f})",
+        ))  # fmt: skip
+
+
+def _gradient_size_rule(report: Report, reasons: list[Reason]) -> None:
+    """Without an optimizer: the median gradient-to-weight ratio above GRAD_HIGH (a bad scale in a ReLU net)."""
+    if report.has_optimizer or not report.layers:
+        return
+    g = np.array([lay.grad_ratio for lay in report.layers], dtype=float)
+    med = float(np.median(g))
+    if med > GRAD_HIGH:
+        top = report.layers[int(np.argmax(g))].name
+        reasons.append(Reason(
+            "exploding", "gradient size", None,  # a property of the whole net's scale, not of one layer
+            f"the median gradient-to-weight ratio over the weight layers is {_fmt(med)} (threshold {GRAD_HIGH:g}; "
+            f"largest at {top}): SGD at learning rate 0.1 would move a typical layer by {_fmt(0.1 * med)} of its norm "
+            "in one step",
         ))  # fmt: skip
 
 
