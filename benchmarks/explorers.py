@@ -86,10 +86,17 @@ def main(chapters: list[Path]) -> list[Result]:
 
 
 if __name__ == "__main__":
+    import argparse
     import os
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("chapters", nargs="*", type=Path, help="chapter files (default: every numbered chapter)")
+    args = parser.parse_args()
+    missing = [p for p in args.chapters if not p.is_file()]
+    if missing:
+        parser.error(f"no such chapter file: {', '.join(map(str, missing))}")
     os.environ["GRADFLOW_STATIC_EXPLORERS"] = "0"
-    paths = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md"))
+    paths = args.chapters or sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md"))
     results = main(paths)
     print(table(results))
     save("explorers", results)
