@@ -60,7 +60,7 @@ def main() -> int:
         problems.append(f"a cell raised {err.ename}: {err.evalue}\n{plain}")
     seconds = time.perf_counter() - start
     claims, checked = load(args.chapter.resolve().parent).by_id(), {}
-    doc = args.chapter.with_suffix("").as_posix()
+    doc = f"{args.chapter.resolve().parent.name}/{args.chapter.stem}"  # as claims name it, from any working directory
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             if out.get("name") == "stderr":
