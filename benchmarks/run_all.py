@@ -34,7 +34,10 @@ def main() -> None:
         ("build", build.main),
     ]:
         print(f"== {name} ...", flush=True)
-        results += run()
+        part = run()
+        print(table(part), flush=True)  # each part's figures as soon as they are measured
+        results += part
+        save("all", results)  # kept even if a later part fails
     print(f"\nMachine: {machine()}\n")
     print(table(results))
     missed = [r for r in results if r.met is False]
