@@ -75,3 +75,24 @@ def test_committed_notebooks_have_no_outputs():
         assert not with_output, (
             f"{name} is committed with outputs in cells {with_output}: clear them (outputs come from the build)"
         )
+
+
+def test_the_background_session_is_niced_against_pytests(tmp_path):
+    """The second execution leads its own session; under autogroup scheduling its group must be niced, not only it."""
+    import subprocess
+
+    import pytest
+
+    from conftest import lower_priority
+
+    if not Path("/proc/self/autogroup").exists():
+        pytest.skip("this kernel has no autogroup scheduling: the process's niceness is what counts")
+    ours = Path("/proc/self/autogroup").read_text()
+    proc = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        lower_priority(proc.pid, 15)
+        assert Path(f"/proc/{proc.pid}/autogroup").read_text().split()[-1] == "15"
+        assert Path("/proc/self/autogroup").read_text() == ours  # pytest's own group untouched
+    finally:
+        proc.kill()
+        proc.wait()
