@@ -50,7 +50,7 @@ GRAD_RATIO = 1e3
 GRAD_HIGH = 10.0
 """Without an optimizer: a median over weight layers of the gradient-to-weight ratio above this is exploding.
 Calibrated on training runs of chapter 11's 10-layer ReLU net (SGD at 0.1 and 0.2): healthy He-initialized runs stay
-below about 2 at every step; the 2 x He net (which diverges in every run, even at rate 0.01) starts above 40, the
+below about 2 at every step; the 2 x He net (which diverges in every run at SGD rates 0.1 and 0.2) starts above 40, the
 3 x He net in the thousands (tests/test_diagnostics_thresholds.py)."""
 UPDATE_HIGH = 3.0
 """One optimizer step that changes some layer by more than this times its norm is exploding. Calibrated on training
